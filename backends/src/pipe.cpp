@@ -1,0 +1,102 @@
+// pipe: two anonymous pipes (A->B, B->A) created by the supervisor and inherited by the peers.
+// Messages are framed with a 4-byte length prefix. Hot path: one write(2) of prefix+message (a
+// staging copy for small messages), one read(2) into a buffer that usually holds the whole
+// frame; messages larger than the pipe buffer take several reads and writes.
+// Waits: block (default: the kernel sleeps the reader/writer), spin (O_NONBLOCK, busy retry).
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "ipcperf/backend_impl.hpp"
+#include "ipcperf/framing.hpp"
+
+namespace ipcperf {
+namespace {
+
+constexpr size_t kMaxPipeMessage = 16 * 1024 * 1024;
+
+size_t pipe_max_size() {
+  std::ifstream f("/proc/sys/fs/pipe-max-size");
+  size_t v = 0;
+  return (f >> v) ? v : 1024 * 1024;
+}
+
+struct Pipe {
+  static const BackendInfo& info() {
+    static const BackendInfo i{"pipe",
+                               "two anonymous pipes, 4-byte length-prefixed frames",
+                               Family::kKernel,
+                               65536,
+                               WaitSet{}.add(Wait::kBlock).add(Wait::kSpin),
+                               Wait::kBlock};
+    return i;
+  }
+  static size_t max_message(const ChannelOptions&) { return kMaxPipeMessage; }
+  static void check(const ChannelOptions& o) {
+    const size_t limit = pipe_max_size();
+    if (o.capacity < 4096 || (o.capacity > limit && ::geteuid() != 0)) {
+      throw UsageError(fmt::format(
+          "pipe: --capacity {} is not allowed: a pipe buffer is between 4096 and {} bytes "
+          "(/proc/sys/fs/pipe-max-size; root may exceed it)",
+          o.capacity, limit));
+    }
+  }
+  static Endpoints prepare(const ChannelOptions& o) {
+    Endpoints ep;
+    int ab[2], ba[2];
+    check_errno("pipe2(A->B)", [&] { return ::pipe2(ab, O_CLOEXEC); });
+    ep.owned.emplace_back(ab[0]);
+    ep.owned.emplace_back(ab[1]);
+    check_errno("pipe2(B->A)", [&] { return ::pipe2(ba, O_CLOEXEC); });
+    ep.owned.emplace_back(ba[0]);
+    ep.owned.emplace_back(ba[1]);
+    for (int fd : {ab[1], ba[1]}) {
+      check_errno(fmt::format("fcntl(F_SETPIPE_SZ, {})", o.capacity),
+                  [&] { return ::fcntl(fd, F_SETPIPE_SZ, static_cast<int>(o.capacity)); });
+    }
+    // A writes ab[1] and reads ba[0]; B reads ab[0] and writes ba[1].
+    ep.spec = fmt::format("{},{},{},{}", ab[0], ab[1], ba[0], ba[1]);
+    ep.inherit_a = {ab[1], ba[0]};
+    ep.inherit_b = {ab[0], ba[1]};
+    ep.objects.push_back(fmt::format("pipe fds {}", ep.spec));
+    return ep;
+  }
+  static void cleanup(Endpoints& ep) noexcept { ep.close_all(); }
+
+  class Channel {
+   public:
+    Channel(std::string_view spec, Role role, const ChannelOptions& o)
+        : spin_(o.wait == Wait::kSpin) {
+      int ab_r = -1, ab_w = -1, ba_r = -1, ba_w = -1;
+      if (std::sscanf(std::string(spec).c_str(), "%d,%d,%d,%d", &ab_r, &ab_w, &ba_r, &ba_w) != 4) {
+        throw std::runtime_error(fmt::format("pipe: bad channel spec '{}'", spec));
+      }
+      const bool a = role == Role::kA;
+      wfd_ = Fd(a ? ab_w : ba_w);
+      rfd_ = Fd(a ? ba_r : ab_r);
+      if (spin_) {
+        set_nonblocking(wfd_.get(), true);
+        set_nonblocking(rfd_.get(), true);
+      }
+      io_.emplace(rfd_.get(), wfd_.get(), spin_, "pipe");
+    }
+    void send(std::span<const std::byte> m) { io_->send(m); }
+    size_t recv(std::span<std::byte> b) { return io_->recv(b); }
+
+   private:
+    bool spin_;
+    Fd wfd_, rfd_;
+    std::optional<FramedStream> io_;
+  };
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_pipe_backend() { return std::make_unique<BackendOf<Pipe>>(); }
+
+}  // namespace ipcperf

@@ -1,0 +1,19 @@
+// The explicit registry: one line per backend, in display order. No static self-registration.
+#include <memory>
+
+#include "ipcperf/backend.hpp"
+
+namespace ipcperf {
+
+std::unique_ptr<Backend> make_shm_spsc_backend();
+std::unique_ptr<Backend> make_pipe_backend();
+
+std::span<const RegistryEntry> registry() {
+  static const RegistryEntry entries[] = {
+      {"shm-spsc", make_shm_spsc_backend},
+      {"pipe", make_pipe_backend},
+  };
+  return entries;
+}
+
+}  // namespace ipcperf

@@ -1,0 +1,76 @@
+// CSV: Google Benchmark's columns first (so its CSV readers work), then ipcperf's. The rows are
+// those of the JSON report, read back from to_json, so that the two files can never disagree.
+#include <array>
+#include <ostream>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "reporters/reporter.hpp"
+
+namespace ipcperf {
+namespace {
+
+constexpr std::array<std::string_view, 23> kColumns{
+    // Google Benchmark's CSV columns, in its order.
+    "name", "iterations", "real_time", "cpu_time", "time_unit", "bytes_per_second",
+    "items_per_second", "label", "error_occurred", "error_message",
+    // ipcperf's.
+    "backend", "workload", "family", "wait", "size_bytes", "repetitions", "p50_ns", "p90_ns",
+    "p99_ns", "p999_ns", "p9999_ns", "max_ns", "verified_messages"};
+
+// Measurements an error row does not have (the JSON carries zeros there for compare.py's sake;
+// a spreadsheet should see empty cells, as in Google Benchmark's CSV).
+bool is_measurement(std::string_view column) {
+  return column == "iterations" || column == "real_time" || column == "cpu_time" ||
+         column == "time_unit" || column == "bytes_per_second" || column == "items_per_second";
+}
+
+// RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled.
+std::string csv_field(std::string_view s) {
+  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
+  std::string out = "\"";
+  for (char ch : s) {
+    if (ch == '"') out += '"';
+    out += ch;
+  }
+  out += '"';
+  return out;
+}
+
+std::string cell(const nlohmann::json& row, std::string_view column) {
+  const auto it = row.find(column);
+  if (it == row.end() || it->is_null()) return {};
+  if (it->is_string()) return csv_field(it->get_ref<const std::string&>());
+  if (it->is_boolean()) return it->get<bool>() ? "true" : "false";
+  if (it->is_number_unsigned()) return fmt::format("{}", it->get<uint64_t>());
+  if (it->is_number_integer()) return fmt::format("{}", it->get<int64_t>());
+  // Shortest text that reads back as the same double.
+  if (it->is_number_float()) return fmt::format("{}", it->get<double>());
+  return csv_field(it->dump());
+}
+
+}  // namespace
+
+void write_csv(const RunResult& r, std::ostream& os) {
+  std::string line;
+  for (auto column : kColumns) {
+    if (!line.empty()) line += ',';
+    line += column;
+  }
+  os << line << '\n';
+
+  const nlohmann::json doc = to_json(r);
+  for (const auto& row : doc["benchmarks"]) {
+    const bool error = row.value("error_occurred", false);
+    line.clear();
+    for (size_t i = 0; i < kColumns.size(); ++i) {
+      if (i > 0) line += ',';
+      if (!(error && is_measurement(kColumns[i]))) line += cell(row, kColumns[i]);
+    }
+    os << line << '\n';
+  }
+}
+
+}  // namespace ipcperf

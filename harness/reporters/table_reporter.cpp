@@ -1,0 +1,289 @@
+// The terminal table: one row per case (medians over repetitions) in units chosen for humans,
+// then notes that say what the columns mean, only for what the table shows.
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <set>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "reporters/reporter.hpp"
+#include "reporters/units.hpp"
+#include "stats/summary.hpp"
+
+namespace ipcperf {
+namespace {
+
+constexpr std::string_view kDash = "—";
+constexpr double kNoisyCv = 0.05;  // above this the repetitions disagree enough to say so
+
+// Three significant digits; v >= 0. Thresholds sit where rounding would add a fourth digit
+// (99.95 prints as "100", not "100.0").
+std::string three_digits(double v) {
+  if (v == 0) return "0";
+  if (v >= 99.95) return fmt::format("{:.0f}", v);
+  if (v >= 9.995) return fmt::format("{:.1f}", v);
+  if (v >= 0.9995) return fmt::format("{:.2f}", v);
+  return fmt::format("{:.3f}", v);
+}
+
+struct Unit {
+  double factor;
+  std::string_view name;
+};
+
+// v in the largest unit it reaches, where "reaches" means it would print as at least 1.00: so
+// 999.7 ns is "1.00 µs", never "1000 ns".
+std::string scaled(double v, std::span<const Unit> units, std::string_view suffix) {
+  if (!std::isfinite(v)) return std::string(kDash);
+  const std::string_view sign = v < 0 ? "-" : "";
+  v = std::fabs(v);
+  size_t i = 0;
+  while (i + 1 < units.size() && v >= units[i + 1].factor * 0.9995) ++i;
+  // A bare count per second reads "12.0/s", not "12.0 /s".
+  const std::string_view space = units[i].name.empty() ? "" : " ";
+  return fmt::format("{}{}{}{}{}", sign, three_digits(v / units[i].factor), space, units[i].name,
+                     suffix);
+}
+
+constexpr std::array<Unit, 4> kTimeUnits{{{1, "ns"}, {1e3, "µs"}, {1e6, "ms"}, {1e9, "s"}}};
+constexpr std::array<Unit, 5> kRateUnits{
+    {{1, ""}, {1e3, "k"}, {1e6, "M"}, {1e9, "G"}, {1e12, "T"}}};
+constexpr std::array<Unit, 5> kByteUnits{{{1, "B"},
+                                          {1024.0, "KiB"},
+                                          {1024.0 * 1024, "MiB"},
+                                          {1024.0 * 1024 * 1024, "GiB"},
+                                          {1024.0 * 1024 * 1024 * 1024, "TiB"}}};
+
+// Terminal columns of UTF-8 text: every code point but a continuation byte counts one, which is
+// right for the symbols used here (µ, ±, ×, —) and for ASCII.
+size_t display_width(std::string_view s) {
+  return static_cast<size_t>(std::count_if(
+      s.begin(), s.end(), [](char ch) { return (static_cast<unsigned char>(ch) & 0xC0) != 0x80; }));
+}
+
+std::string pad(std::string_view s, size_t width, bool right_align) {
+  const size_t w = display_width(s);
+  const std::string fill(width > w ? width - w : 0, ' ');
+  return right_align ? fill + std::string(s) : std::string(s) + fill;
+}
+
+constexpr std::string_view kRed = "\033[31m";
+constexpr std::string_view kYellow = "\033[33m";
+constexpr std::string_view kReset = "\033[0m";
+
+std::string paint(std::string_view color, std::string_view text) {
+  return fmt::format("{}{}{}", color, text, kReset);
+}
+
+enum Column : size_t {
+  kName,
+  kMedian,
+  kCv,
+  kMin,
+  kMax,
+  kMsgRate,
+  kByteRate,
+  kP50,
+  kP99,
+  kMaxLat,
+  kCpu,
+  kFloor,
+  kColumnCount
+};
+constexpr std::array<std::string_view, kColumnCount> kHeaders{
+    "benchmark", "median", "±CV", "min",     "max",     "msg/s",
+    "bytes/s",   "p50",    "p99", "max lat", "CPU/msg", "×floor"};
+
+struct TableRow {
+  std::array<std::string, kColumnCount> cells;
+  std::string span;  // failed/skipped: the text after the name, instead of cells
+  std::string_view color;
+  bool noisy = false;  // ±CV above kNoisyCv
+};
+
+// What the rows shown make it necessary to explain.
+struct Notes {
+  std::set<int> repetitions;
+  bool pingpong = false, stream = false, latency = false, cpu = false, floor_ratio = false;
+  bool noisy = false, floor_cacheline = false, floor_memcpy = false;
+  std::string sampling;
+};
+
+std::string percentile_cell(const Histogram& h, double p) {
+  if (h.count() == 0 || h.count() < min_samples_for(p)) return std::string(kDash);
+  return format_time_ns(h.quantile(p));
+}
+
+// Median round trip of floor/cacheline, when the run measured it.
+std::optional<double> floor_rtt(const RunResult& r) {
+  for (const auto& c : r.cases) {
+    if (c.spec.name == "floor/cacheline" && c.status == CaseStatus::kOk && c.real_ns.n > 0 &&
+        c.real_ns.median > 0) {
+      return c.real_ns.median;
+    }
+  }
+  return std::nullopt;
+}
+
+TableRow make_row(const CaseResult& c, std::optional<double> floor, Notes& notes) {
+  TableRow row;
+  row.cells[kName] = c.spec.name;
+  if (c.status == CaseStatus::kFailed) {
+    row.span = "FAILED: " + c.message;
+    row.color = kRed;
+    return row;
+  }
+  if (c.status == CaseStatus::kSkipped) {
+    row.span = "skipped: " + c.message;
+    row.color = kYellow;
+    return row;
+  }
+  if (c.real_ns.n == 0) {
+    row.span = "no measurement";
+    row.color = kYellow;
+    return row;
+  }
+
+  // A rate or CPU time of zero was not measured for this kind of row (e.g. bytes of the cache-
+  // line floor): a blank says that better than "0 B/s".
+  auto blank_if_zero = [](double v, std::string text) {
+    return v == 0 ? std::string() : std::move(text);
+  };
+  row.cells[kMedian] = format_time_ns(c.real_ns.median);
+  row.cells[kCv] = format_percent(c.real_ns.cv);
+  row.cells[kMin] = format_time_ns(c.real_ns.min);
+  row.cells[kMax] = format_time_ns(c.real_ns.max);
+  row.cells[kMsgRate] =
+      blank_if_zero(c.items_per_second.median, format_rate(c.items_per_second.median));
+  row.cells[kByteRate] =
+      blank_if_zero(c.bytes_per_second.median, format_bytes_rate(c.bytes_per_second.median));
+  row.cells[kP50] = percentile_cell(c.latency, 0.5);
+  row.cells[kP99] = percentile_cell(c.latency, 0.99);
+  row.cells[kMaxLat] = c.latency.count() > 0 ? format_time_ns(static_cast<double>(c.latency.max()))
+                                             : std::string(kDash);
+  row.cells[kCpu] = blank_if_zero(c.cpu_ns.median, format_time_ns(c.cpu_ns.median));
+  const bool pingpong = c.spec.kind == "pingpong";
+  if (pingpong && floor) row.cells[kFloor] = three_digits(c.real_ns.median / *floor) + "×";
+  row.noisy = c.real_ns.cv > kNoisyCv;
+
+  notes.repetitions.insert(c.real_ns.n);
+  notes.pingpong |= pingpong;
+  notes.stream |= c.spec.kind == "stream";
+  notes.cpu |= !row.cells[kCpu].empty();
+  notes.floor_ratio |= !row.cells[kFloor].empty();
+  notes.noisy |= row.noisy;
+  notes.floor_cacheline |= c.spec.kind == "floor-cacheline";
+  notes.floor_memcpy |= c.spec.kind == "floor-memcpy";
+  if (c.latency.count() > 0) {
+    notes.latency = true;
+    if (notes.sampling.empty() && pingpong) notes.sampling = c.sampling;
+  }
+  return row;
+}
+
+void write_notes(const Notes& n, std::ostream& os) {
+  if (n.repetitions.empty()) return;  // nothing measured, nothing to explain
+  const std::string reps = n.repetitions.size() == 1 ? fmt::format("{}", *n.repetitions.begin())
+                                                     : fmt::format("{}–{}", *n.repetitions.begin(),
+                                                                   *n.repetitions.rbegin());
+  os << fmt::format(
+      "  median: median of per-repetition values over {} repetitions; ±CV: their coefficient of "
+      "variation; min, max: the extremes\n",
+      reps);
+  if (n.pingpong) {
+    os << "  pingpong: times are round trips (one-way latency ≈ RTT/2); msg/s counts round trips\n";
+  }
+  if (n.stream)
+    os << "  stream: rate measured at the receiver, from its first to its last message\n";
+  if (n.latency) {
+    const std::string sampling = n.sampling.empty() ? "" : fmt::format(" ({})", n.sampling);
+    os << fmt::format(
+        "  p50, p99, max lat: latency percentiles of sampled round trips{}, merged over "
+        "repetitions; '—' where fewer than 10/(1-p) samples\n",
+        sampling);
+  }
+  if (n.cpu) os << "  CPU/msg: user+system CPU time of both peers per message\n";
+  if (n.floor_ratio) os << "  ×floor: ratio to the floor/cacheline round trip of this run\n";
+  if (n.floor_cacheline) {
+    os << "  floor/cacheline: one cache line bounced between the two CPUs, the hardware limit\n";
+  }
+  if (n.floor_memcpy) os << "  floor/memcpy: one memcpy of the message size on one CPU\n";
+  if (n.noisy) {
+    os << "  ±CV above 5%: the repetitions disagree; reduce noise (pinning, governor) or add "
+          "repetitions before trusting small differences\n";
+  }
+}
+
+}  // namespace
+
+std::string format_time_ns(double ns) { return scaled(ns, kTimeUnits, ""); }
+
+std::string format_rate(double per_second) { return scaled(per_second, kRateUnits, "/s"); }
+
+std::string format_bytes_rate(double bytes_per_second) {
+  return scaled(bytes_per_second, kByteUnits, "/s");
+}
+
+std::string format_percent(double fraction) {
+  if (!std::isfinite(fraction)) return std::string(kDash);
+  return fmt::format("{:.1f}%", fraction * 100.0);
+}
+
+void write_table(const RunResult& r, std::ostream& os, bool color) {
+  const std::optional<double> floor = floor_rtt(r);
+  Notes notes;
+  std::vector<TableRow> rows;
+  rows.reserve(r.cases.size());
+  for (const auto& c : r.cases) rows.push_back(make_row(c, floor, notes));
+
+  std::array<size_t, kColumnCount> width{};
+  for (size_t i = 0; i < kColumnCount; ++i) width[i] = display_width(kHeaders[i]);
+  for (const auto& row : rows) {
+    width[kName] = std::max(width[kName], display_width(row.cells[kName]));
+    if (!row.span.empty()) continue;  // a span does not size the columns it covers
+    for (size_t i = 1; i < kColumnCount; ++i)
+      width[i] = std::max(width[i], display_width(row.cells[i]));
+  }
+
+  const std::string gap = "  ";
+  std::string header;
+  size_t total = 0;
+  for (size_t i = 0; i < kColumnCount; ++i) {
+    if (i > 0) header += gap;
+    header += pad(kHeaders[i], width[i], i != kName);
+    total += width[i] + (i > 0 ? gap.size() : 0);
+  }
+  os << header << '\n' << std::string(total, '-') << '\n';
+
+  for (const auto& row : rows) {
+    std::string line;
+    if (!row.span.empty()) {
+      line = pad(row.cells[kName], width[kName], false);
+      line += gap;
+      line += row.span;
+      if (color) line = paint(row.color, line);
+    } else {
+      for (size_t i = 0; i < kColumnCount; ++i) {
+        if (i > 0) line += gap;
+        std::string text = pad(row.cells[i], width[i], i != kName);
+        // Colour only the figure that needs the warning, padded, so alignment is unchanged.
+        if (color && i == kCv && row.noisy) text = paint(kYellow, text);
+        line += text;
+      }
+    }
+    // Right-aligned blank cells at the end would leave trailing spaces.
+    line.erase(line.find_last_not_of(' ') + 1);
+    os << line << '\n';
+  }
+  write_notes(notes, os);
+}
+
+}  // namespace ipcperf

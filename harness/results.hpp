@@ -1,0 +1,74 @@
+// Plain data of a run: what the launcher measured, what the statistics derive, what reporters
+// format. Reporters only format these structures; they compute nothing new.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "stats/histogram.hpp"
+#include "workloads/job.hpp"
+
+namespace ipcperf {
+
+// What a case is: one row family of the output.
+struct CaseSpec {
+  std::string name;      // "pingpong/shm-spsc/size:64", "floor/cacheline", "floor/memcpy/size:4096"
+  std::string kind;      // "pingpong", "stream", "floor-cacheline", "floor-memcpy"
+  std::string backend;   // "" for floor rows
+  std::string family;    // "shared memory", "kernel", "in-process", "floor"
+  size_t size = 0;       // bytes per message (0 for floor/cacheline)
+  std::string wait;      // "spin", "yield", "block" ("" for memcpy)
+  size_t capacity = 0;   // bytes per direction (0 when not applicable)
+  int family_index = 0;  // position in the plan (Google Benchmark's family_index)
+};
+
+// One repetition: a fresh pair of processes (or, for floor/memcpy, one pinned measurement).
+struct RepSample {
+  int rep_index = 0;
+  bool ok = false;
+  std::string error;           // why it failed (empty when ok)
+  uint64_t messages = 0;       // measured messages (round trips for pingpong)
+  uint64_t verified = 0;       // messages received and verified by both peers, warm-up included
+  double real_ns = 0;          // ns per message (per round trip for pingpong; per copy for memcpy)
+  double cpu_ns = 0;           // CPU ns of both peers per message
+  double items_per_second = 0; // messages (round trips) per second
+  double bytes_per_second = 0;
+  PeerOutcome a, b;            // raw peer reports (CPU, context switches, histograms)
+  Histogram latency{3};        // sampled latencies of this repetition (pingpong: round trips)
+};
+
+// Order statistics of one metric over the repetitions that passed.
+struct Stat {
+  double mean = 0, median = 0, stddev = 0, cv = 0, min = 0, max = 0;
+  int n = 0;
+};
+
+enum class CaseStatus { kOk, kFailed, kSkipped };
+
+struct CaseResult {
+  CaseSpec spec;
+  CaseStatus status = CaseStatus::kOk;
+  std::string message;        // failure or skip reason (first failure's error when failed)
+  std::vector<RepSample> reps;
+  // Filled by summarize():
+  Stat real_ns, cpu_ns, items_per_second, bytes_per_second;
+  Histogram latency{3};       // all repetitions merged
+  std::string sampling;       // how latency was sampled, e.g. "1 in 64 round trips"
+};
+
+struct RunResult {
+  nlohmann::json context;     // Google Benchmark context + ipcperf's fields (environment.hpp)
+  std::vector<std::string> warnings;
+  std::vector<CaseResult> cases;  // in plan order
+  [[nodiscard]] bool all_ok() const {
+    for (const auto& c : cases)
+      if (c.status == CaseStatus::kFailed) return false;
+    return true;
+  }
+};
+
+}  // namespace ipcperf

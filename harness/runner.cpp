@@ -1,0 +1,173 @@
+#include "runner.hpp"
+
+#include <fmt/format.h>
+
+#include "floor.hpp"
+#include "launcher.hpp"
+#include "peer.hpp"
+#include "stats/summary.hpp"
+
+namespace ipcperf {
+
+namespace {
+
+PeerJob make_job(const PlannedCase& pc, const RunOptions& opt, Role role, const std::string& spec) {
+  PeerJob job;
+  job.role = role;
+  job.spec = spec;
+  job.options = pc.options;
+  job.workload = pc.workload;
+  job.size = pc.spec.size;
+  job.warmup = opt.warmup;
+  job.messages = opt.messages;
+  job.duration_ns = opt.messages != 0 ? 0 : opt.duration_ns;
+  job.sample_every = opt.sample_every;
+  return job;
+}
+
+// Spawns A and B on the prepared endpoints and turns their reports into a sample.
+RepSample run_pair(const PlannedCase& pc, const RunOptions& opt, const std::string& backend_arg,
+                   Endpoints& ep, int rep_index) {
+  RepSample s;
+  s.rep_index = rep_index;
+  std::vector<PeerLaunch> peers(2);
+  for (int i = 0; i < 2; ++i) {
+    const Role role = i == 0 ? Role::kA : Role::kB;
+    peers[static_cast<size_t>(i)].label = std::string(to_string(role));
+    peers[static_cast<size_t>(i)].args = peer_command_line(backend_arg, make_job(pc, opt, role, ep.spec));
+    peers[static_cast<size_t>(i)].cpu = opt.cpus.pinned ? (i == 0 ? opt.cpus.cpu_a : opt.cpus.cpu_b) : -1;
+    peers[static_cast<size_t>(i)].inherit = role == Role::kA ? ep.inherit_a : ep.inherit_b;
+  }
+  auto reports = run_peers(peers, opt.timeout_s, &ep);
+  // Report the peer that failed first, not the one stopped because of it.
+  for (bool secondary : {false, true}) {
+    for (auto& r : reports) {
+      if (!r.error.empty() && r.secondary == secondary) {
+        s.error = r.error;
+        return s;
+      }
+    }
+  }
+  try {
+    s.a = outcome_from_json(*reports[0].result);
+    s.b = outcome_from_json(*reports[1].result);
+  } catch (const std::exception& e) {
+    s.error = fmt::format("unreadable peer result: {}", e.what());
+    return s;
+  }
+  const auto cpu_total = static_cast<double>(s.a.cpu_user_ns + s.a.cpu_sys_ns + s.b.cpu_user_ns + s.b.cpu_sys_ns);
+  if (pc.kind == CaseKind::kFloorCacheline || pc.workload == Workload::kPingpong) {
+    // A times the round trips; B must have echoed exactly as many.
+    if (pc.kind == CaseKind::kWorkload && s.b.messages != s.a.messages) {
+      s.error = fmt::format("peer B echoed {} measured messages, peer A sent {}", s.b.messages, s.a.messages);
+      return s;
+    }
+    s.messages = s.a.messages;
+    const double el = static_cast<double>(s.a.elapsed_ns);
+    s.real_ns = el / static_cast<double>(s.messages);
+    s.items_per_second = static_cast<double>(s.messages) / (el / 1e9);
+    // A round trip carries the message both ways.
+    s.bytes_per_second = s.items_per_second * 2.0 * static_cast<double>(pc.spec.size);
+    s.cpu_ns = cpu_total / static_cast<double>(s.messages);
+    s.latency = s.a.latency;
+  } else {
+    if (s.b.messages != s.a.messages) {
+      s.error = fmt::format("peer B received {} measured messages, peer A sent {}", s.b.messages, s.a.messages);
+      return s;
+    }
+    if (s.b.messages < 2 || s.b.elapsed_ns <= 0) {
+      s.error = "stream: fewer than 2 measured messages; raise --messages or --duration";
+      return s;
+    }
+    // Receiver's view, first to last measured message: (count - 1) intervals.
+    s.messages = s.b.messages;
+    const double intervals = static_cast<double>(s.messages - 1);
+    const double el = static_cast<double>(s.b.elapsed_ns);
+    s.real_ns = el / intervals;
+    s.items_per_second = intervals / (el / 1e9);
+    s.bytes_per_second = s.items_per_second * static_cast<double>(pc.spec.size);
+    s.cpu_ns = cpu_total / static_cast<double>(s.messages);
+  }
+  s.verified = s.a.verified + s.b.verified;
+  s.ok = true;
+  return s;
+}
+
+}  // namespace
+
+RepSample run_repetition(const PlannedCase& pc, const RunOptions& opt, int rep_index) {
+  RepSample s;
+  s.rep_index = rep_index;
+  try {
+    if (pc.kind == CaseKind::kFloorMemcpy) {
+      const int64_t d = std::min<int64_t>(opt.messages != 0 ? 50'000'000 : opt.duration_ns, 100'000'000);
+      s = measure_memcpy(pc.spec.size, opt.cpus.pinned ? opt.cpus.cpu_a : -1, std::max<int64_t>(d, 1'000'000));
+      s.rep_index = rep_index;
+      return s;
+    }
+    if (pc.kind == CaseKind::kFloorCacheline) {
+      Endpoints ep = prepare_floor_cacheline();
+      try {
+        PlannedCase fc = pc;
+        fc.options.wait = Wait::kSpin;
+        s = run_pair(fc, opt, "floor-cacheline", ep, rep_index);
+      } catch (...) {
+        cleanup_floor_cacheline(ep);
+        throw;
+      }
+      cleanup_floor_cacheline(ep);
+      return s;
+    }
+    auto backend = make_backend(pc.spec.backend);
+    Endpoints ep = backend->prepare(pc.options);
+    try {
+      s = run_pair(pc, opt, pc.spec.backend, ep, rep_index);
+    } catch (...) {
+      backend->cleanup(ep);
+      throw;
+    }
+    backend->cleanup(ep);
+  } catch (const std::exception& e) {
+    s.ok = false;
+    s.error = e.what();
+  }
+  return s;
+}
+
+RunResult run_plan(const Plan& plan, const RunOptions& opt,
+                   const std::function<void(const Progress&)>& progress) {
+  RunResult r;
+  r.warnings = plan.warnings;
+  for (const auto& pc : plan.cases) {
+    CaseResult c;
+    c.spec = pc.spec;
+    if (!pc.skip_reason.empty()) {
+      c.status = CaseStatus::kSkipped;
+      c.message = pc.skip_reason;
+    }
+    if (pc.kind == CaseKind::kFloorCacheline || pc.workload == Workload::kPingpong) {
+      c.sampling = opt.sample_every == 1 ? "every round trip"
+                                         : fmt::format("1 in {} round trips", opt.sample_every);
+    }
+    if (pc.kind == CaseKind::kFloorMemcpy || (pc.kind == CaseKind::kWorkload && pc.workload == Workload::kStream)) {
+      c.sampling.clear();
+    }
+    r.cases.push_back(std::move(c));
+  }
+  std::vector<int> next_rep(plan.cases.size(), 0);
+  int done = 0;
+  for (const auto& [ci, unused_rep] : plan.order) {
+    if (interrupted()) break;
+    const auto idx = static_cast<size_t>(ci);
+    const int rep = next_rep[idx]++;  // repetitions numbered in the order they ran
+    if (progress) progress({done, static_cast<int>(plan.order.size()), &plan.cases[idx], rep});
+    r.cases[idx].reps.push_back(run_repetition(plan.cases[idx], opt, rep));
+    ++done;
+  }
+  for (auto& c : r.cases) {
+    if (c.status != CaseStatus::kSkipped) summarize(c);
+  }
+  return r;
+}
+
+}  // namespace ipcperf

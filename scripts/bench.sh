@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# The one-command benchmark: install what is missing, build the release preset, run the quick
+# suite, then draw the charts and the report.
+#
+#   scripts/bench.sh [extra `ipcperf run` args...]
+#
+# Writes results/quick-<UTC time>.json and .csv, points results/latest.json and latest.csv at
+# them, and (once reports/plot.py and reports/report.py exist) results/charts/ and
+# results/report/. Exits with ipcperf's status (1 if a case failed); if ipcperf succeeded but a
+# chart or report script failed, exits 1 too.
+#
+# IPCPERF_SUITE=ci scripts/bench.sh runs another suite (file names follow it).
+set -euo pipefail
+
+repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo_root"
+# shellcheck source=scripts/deps.sh
+source scripts/deps.sh
+
+if [[ ${1:-} == -h || ${1:-} == --help ]]; then
+  sed -n '2,12s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+  exit 0
+fi
+
+ipcperf_deps || exit 1
+trap 'ipcperf_return_ownership build results' EXIT
+
+# Only the tool: the benchmark needs nothing else, and scripts/test.sh builds the rest.
+scripts/build.sh release --target ipcperf
+
+suite=${IPCPERF_SUITE:-quick}
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+mkdir -p results
+# Never reuse a name: a stale file from a run in the same second would pass for this run's.
+name=$suite-$stamp
+n=1
+while [[ -e results/$name.json || -e results/$name.csv ]]; do
+  n=$((n + 1))
+  name=$suite-$stamp-$n
+done
+json=results/$name.json
+csv=results/$name.csv
+
+ipcperf_log "running: build/release/ipcperf run --suite $suite --out $json --csv $csv $*"
+status=0
+build/release/ipcperf run --suite "$suite" --out "$json" --csv "$csv" "$@" || status=$?
+if ((status != 0)); then
+  ipcperf_log "ipcperf exited with status $status"
+fi
+
+if [[ ! -s $json ]]; then
+  ipcperf_log "no results written to $json; results/latest.json left as it was"
+  exit $((status != 0 ? status : 1))
+fi
+
+# Relative links, so that results/ can be moved or copied as a whole.
+ln -sfn "$(basename "$json")" results/latest.json
+if [[ -s $csv ]]; then
+  ln -sfn "$(basename "$csv")" results/latest.csv
+fi
+
+# Headless plotting, and no __pycache__ owned by root next to the sources.
+export MPLBACKEND=Agg PYTHONDONTWRITEBYTECODE=1
+post_failed=0
+if [[ -f reports/plot.py ]]; then
+  ipcperf_log "drawing charts into results/charts"
+  /usr/bin/python3 reports/plot.py results/latest.json -o results/charts || {
+    ipcperf_log "reports/plot.py failed"
+    post_failed=1
+  }
+else
+  ipcperf_log "skipping charts: reports/plot.py does not exist yet"
+fi
+if [[ -f reports/report.py ]]; then
+  ipcperf_log "writing the report into results/report"
+  /usr/bin/python3 reports/report.py results/latest.json -o results/report || {
+    ipcperf_log "reports/report.py failed"
+    post_failed=1
+  }
+else
+  ipcperf_log "skipping the report: reports/report.py does not exist yet"
+fi
+
+ipcperf_log "results:"
+printf '  JSON    %s/%s  (results/latest.json)\n' "$repo_root" "$json" >&2
+if [[ -s $csv ]]; then
+  printf '  CSV     %s/%s  (results/latest.csv)\n' "$repo_root" "$csv" >&2
+fi
+if [[ -d results/charts ]]; then
+  printf '  charts  %s/results/charts/\n' "$repo_root" >&2
+fi
+if [[ -d results/report ]]; then
+  printf '  report  %s/results/report/\n' "$repo_root" >&2
+fi
+
+if ((status == 1)); then
+  ipcperf_log "FAILED: at least one case failed (see above); exit status 1"
+  exit 1
+elif ((status != 0)); then
+  ipcperf_log "FAILED: ipcperf exited with status $status (see above)"
+  exit "$status"
+fi
+if ((post_failed)); then
+  ipcperf_log "FAILED: the benchmark ran, but a chart or report script failed"
+  exit 1
+fi

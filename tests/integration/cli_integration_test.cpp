@@ -1,0 +1,357 @@
+// The ipcperf binary end to end: a small run writes the expected JSON/CSV rows (floor included),
+// Google Benchmark's compare.py accepts two of our files, bad input exits 2 with a message and
+// leaves nothing behind, a peer killed mid-run fails only its case (exit 1), SIGINT stops
+// everything and cleans up, a stuck case times out.
+#include <gtest/gtest.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Outcome {
+  int code = -1;
+  std::string out, err;
+};
+
+class Proc {
+ public:
+  explicit Proc(std::vector<std::string> args) {
+    args.insert(args.begin(), IPCPERF_BINARY);
+    int o[2], e[2];
+    EXPECT_EQ(::pipe(o), 0);
+    EXPECT_EQ(::pipe(e), 0);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(o[1], 1);
+      ::dup2(e[1], 2);
+      ::close(o[0]);
+      ::close(e[0]);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+    ::close(o[1]);
+    ::close(e[1]);
+    out_ = o[0];
+    err_ = e[0];
+  }
+  [[nodiscard]] pid_t pid() const { return pid_; }
+  Outcome wait() {
+    Outcome r;
+    std::thread t([&] { r.out = drain(out_); });
+    r.err = drain(err_);
+    t.join();
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return r;
+  }
+
+ private:
+  static std::string drain(int fd) {
+    std::string s;
+    char buf[4096];
+    for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) s.append(buf, static_cast<size_t>(n));
+    ::close(fd);
+    return s;
+  }
+  pid_t pid_ = -1;
+  int out_ = -1, err_ = -1;
+};
+
+Outcome run(std::vector<std::string> args) { return Proc(std::move(args)).wait(); }
+
+// /dev/shm objects of a supervisor pid (or of any ipcperf process when pid is 0).
+std::vector<std::string> shm_objects(pid_t pid) {
+  std::vector<std::string> out;
+  const std::string prefix = pid == 0 ? "ipcperf-" : fmt::format("ipcperf-{}-", pid);
+  if (DIR* d = ::opendir("/dev/shm")) {
+    while (dirent* e = ::readdir(d)) {
+      if (std::string_view(e->d_name).substr(0, prefix.size()) == prefix) out.emplace_back(e->d_name);
+    }
+    ::closedir(d);
+  }
+  return out;
+}
+
+std::vector<pid_t> children_of(pid_t pid) {
+  std::ifstream f(fmt::format("/proc/{}/task/{}/children", pid, pid));
+  std::vector<pid_t> out;
+  for (pid_t c; f >> c;) out.push_back(c);
+  return out;
+}
+
+nlohmann::json load(const fs::path& p) {
+  std::ifstream f(p);
+  return nlohmann::json::parse(f);
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / fmt::format("ipcperf-test-{}-{}", ::getpid(), counter_++);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  fs::path dir_;
+  static inline int counter_ = 0;
+};
+
+const std::vector<std::string> kSmall = {"run", "--backends", "shm-spsc,pipe", "--workloads",
+                                         "pingpong,stream", "--sizes", "64,4K", "--reps", "2",
+                                         "--messages", "3000", "--warmup", "200", "--seed", "7"};
+
+std::vector<std::string> with(std::vector<std::string> a, std::initializer_list<std::string> more) {
+  a.insert(a.end(), more);
+  return a;
+}
+
+TEST_F(Cli, SmallRunWritesEveryRow) {
+  Proc p(with(kSmall, {"--out", path("r.json"), "--csv", path("r.csv")}));
+  const pid_t pid = p.pid();
+  auto r = p.wait();
+  ASSERT_EQ(r.code, 0) << r.err << r.out;
+  EXPECT_TRUE(shm_objects(pid).empty());
+  // The table names every case and says how latency was sampled.
+  EXPECT_NE(r.out.find("pingpong/shm-spsc/size:64"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("floor/cacheline"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("RTT/2"), std::string::npos) << r.out;
+
+  const auto j = load(dir_ / "r.json");
+  ASSERT_TRUE(j.contains("context"));
+  for (const char* key : {"date", "host_name", "num_cpus", "mhz_per_cpu", "caches", "load_avg",
+                          "library_build_type", "ipcperf_version", "git_revision", "kernel",
+                          "cpu_model", "cpus_pinned", "seed", "command_line"}) {
+    EXPECT_TRUE(j["context"].contains(key)) << key;
+  }
+  EXPECT_EQ(j["context"]["seed"], 7);
+  std::map<std::string, int> iterations;
+  std::map<std::string, std::set<std::string>> aggregates;
+  for (const auto& b : j["benchmarks"]) {
+    const std::string run_name = b["run_name"];
+    EXPECT_FALSE(b.value("error_occurred", false)) << b.dump();
+    if (b["run_type"] == "iteration") {
+      ++iterations[run_name];
+      EXPECT_GT(b["real_time"].get<double>(), 0) << run_name;
+      EXPECT_EQ(b["time_unit"], "ns");
+      if (run_name.rfind("floor/memcpy", 0) != 0) {
+        EXPECT_GT(b["verified_messages"].get<double>(), 0) << run_name;
+      }
+    } else {
+      aggregates[run_name].insert(b["aggregate_name"].get<std::string>());
+    }
+  }
+  for (const char* w : {"pingpong", "stream"}) {
+    for (const char* b : {"shm-spsc", "pipe"}) {
+      for (int s : {64, 4096}) {
+        const std::string name = fmt::format("{}/{}/size:{}", w, b, s);
+        EXPECT_EQ(iterations[name], 2) << name;
+        EXPECT_EQ(aggregates[name], (std::set<std::string>{"mean", "median", "stddev", "cv"})) << name;
+      }
+    }
+  }
+  EXPECT_EQ(iterations["floor/cacheline"], 2);
+  EXPECT_EQ(iterations["floor/memcpy/size:64"], 2);
+  EXPECT_EQ(iterations["floor/memcpy/size:4096"], 2);
+  // Pingpong rows carry latency percentiles: 2 reps x 3000 / 64 samples >= 20 for p50.
+  for (const auto& b : j["benchmarks"]) {
+    if (b["name"] == "pingpong/shm-spsc/size:64_median") {
+      EXPECT_TRUE(b.contains("p50_ns")) << b.dump();
+      EXPECT_TRUE(b.contains("max_ns"));
+      EXPECT_FALSE(b.contains("p9999_ns")) << "p99.99 from fewer than 100000 samples";
+    }
+  }
+  std::ifstream csv(dir_ / "r.csv");
+  std::string header;
+  std::getline(csv, header);
+  EXPECT_EQ(header.rfind("name,iterations,real_time,cpu_time,time_unit", 0), 0U) << header;
+}
+
+TEST_F(Cli, GoogleBenchmarkCompareAcceptsTwoResults) {
+  const char* compare = "/usr/share/benchmark/compare.py";
+  if (!fs::exists(compare)) GTEST_SKIP() << "libbenchmark-tools is not installed";
+  auto args = std::vector<std::string>{"run", "--backends", "shm-spsc,pipe", "--workloads", "pingpong",
+                                       "--sizes", "64", "--reps", "3", "--messages", "2000",
+                                       "--warmup", "100", "--quiet"};
+  ASSERT_EQ(run(with(args, {"--out", path("a.json")})).code, 0);
+  ASSERT_EQ(run(with(args, {"--out", path("b.json")})).code, 0);
+  std::string cmd = fmt::format("/usr/bin/python3 {} benchmarks {} {} > {} 2>&1", compare,
+                                path("a.json"), path("b.json"), path("cmp.txt"));
+  const int rc = std::system(cmd.c_str());
+  std::ifstream f(dir_ / "cmp.txt");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  ASSERT_EQ(rc, 0) << ss.str();
+  EXPECT_NE(ss.str().find("pingpong/shm-spsc/size:64"), std::string::npos) << ss.str();
+}
+
+struct BadInput {
+  std::vector<std::string> args;
+  std::string must_mention;
+};
+
+TEST_F(Cli, BadInputExitsTwoWithAClearMessage) {
+  const std::vector<BadInput> cases = {
+      {{"run", "--backends", "carrier-pigeon"}, "carrier-pigeon"},
+      {{"run", "--workloads", "juggle"}, "juggle"},
+      {{"run", "--sizes", "0"}, "'0'"},
+      {{"run", "--sizes", "8"}, "8 bytes"},
+      {{"run", "--backends", "shm-spsc", "--sizes", "1M"}, "1048576"},
+      {{"run", "--messages", "12x"}, "12x"},
+      {{"run", "--sizes", "64,,4K"}, "empty item"},
+      {{"run", "--cpus", "0,4000"}, "4000"},
+      {{"run", "--reps", "0"}, "--reps"},
+      {{"run", "--out", "/nonexistent-dir/x.json"}, "/nonexistent-dir/x.json"},
+      {{"run", "--backends", "pipe", "--wait", "yield"}, "yield"},
+      {{"run", "--backends", "shm-spsc", "--capacity", "1000"}, "1000"},
+      {{"run", "--wait", "nap"}, "nap"},
+      {{"run", "--duration", "soon"}, "soon"},
+      {{"run", "--suite", "nightly"}, "nightly"},
+      {{"run", "--no-such-option"}, "no-such-option"},
+      {{"frobnicate"}, "frobnicate"},
+  };
+  for (const auto& c : cases) {
+    Proc p(c.args);
+    const pid_t pid = p.pid();
+    auto r = p.wait();
+    const std::string all = fmt::format("{}", fmt::join(c.args, " "));
+    EXPECT_EQ(r.code, 2) << all << "\n" << r.err;
+    EXPECT_NE(r.err.find(c.must_mention), std::string::npos) << all << "\nstderr: " << r.err;
+    EXPECT_LT(std::count(r.err.begin(), r.err.end(), '\n'), 4) << "one clear line, not a wall: " << r.err;
+    EXPECT_TRUE(shm_objects(pid).empty()) << all;
+  }
+  EXPECT_FALSE(fs::exists("/nonexistent-dir/x.json"));
+}
+
+TEST_F(Cli, HelpAndVersionAndList) {
+  auto v = run({"--version"});
+  EXPECT_EQ(v.code, 0);
+  EXPECT_NE(v.out.find("ipcperf"), std::string::npos);
+  for (const char* sub : {"run", "list", "clean"}) {
+    auto h = run({sub, "--help"});
+    EXPECT_EQ(h.code, 0) << sub;
+    EXPECT_NE(h.out.find("--"), std::string::npos) << sub;
+  }
+  auto l = run({"list"});
+  EXPECT_EQ(l.code, 0);
+  EXPECT_NE(l.out.find("shm-spsc"), std::string::npos);
+  EXPECT_NE(l.out.find("pipe"), std::string::npos);
+  auto lj = run({"list", "--json"});
+  ASSERT_EQ(lj.code, 0);
+  const auto rows = nlohmann::json::parse(lj.out);
+  EXPECT_GE(rows.size(), 2U);
+}
+
+// Kills one peer of the first case with SIGKILL while it runs: that case fails with a message
+// naming the signal, the other case still runs and passes, the exit code is 1, nothing leaks.
+TEST_F(Cli, KilledPeerFailsOnlyItsCase) {
+  Proc p({"run", "--backends", "shm-spsc,pipe", "--workloads", "pingpong", "--sizes", "64",
+          "--reps", "1", "--duration", "1.5s", "--warmup", "100", "--no-floor", "--seed", "3",
+          "--out", path("k.json")});
+  std::vector<pid_t> kids;
+  for (int i = 0; i < 500 && kids.size() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    kids = children_of(p.pid());
+  }
+  ASSERT_EQ(kids.size(), 2U) << "peers of the first case did not appear";
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // mid-run
+  ::kill(kids[1], SIGKILL);
+  auto r = p.wait();
+  EXPECT_EQ(r.code, 1) << r.err;
+  const auto j = load(dir_ / "k.json");
+  int failed = 0, passed = 0;
+  std::string message;
+  for (const auto& b : j["benchmarks"]) {
+    if (b["run_type"] != "iteration") continue;
+    if (b.value("error_occurred", false)) {
+      ++failed;
+      message = b["error_message"];
+    } else {
+      ++passed;
+    }
+  }
+  EXPECT_EQ(failed, 1);
+  EXPECT_EQ(passed, 1);
+  EXPECT_NE(message.find("SIGKILL"), std::string::npos) << message;
+  EXPECT_TRUE(shm_objects(p.pid()).empty());
+}
+
+TEST_F(Cli, InterruptStopsPeersAndRemovesObjects) {
+  Proc p({"run", "--backends", "shm-spsc", "--workloads", "pingpong", "--sizes", "64", "--reps", "3",
+          "--duration", "5s", "--no-floor", "--quiet"});
+  std::vector<pid_t> kids;
+  for (int i = 0; i < 500 && kids.size() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    kids = children_of(p.pid());
+  }
+  ASSERT_EQ(kids.size(), 2U);
+  ::kill(p.pid(), SIGINT);
+  auto r = p.wait();
+  EXPECT_EQ(r.code, 130) << r.err;
+  EXPECT_NE(r.err.find("interrupted"), std::string::npos) << r.err;
+  for (pid_t k : kids) EXPECT_NE(::kill(k, 0), 0) << "peer " << k << " survived";
+  EXPECT_TRUE(shm_objects(p.pid()).empty());
+}
+
+TEST_F(Cli, StuckCaseTimesOut) {
+  auto r = run({"run", "--backends", "pipe", "--workloads", "pingpong", "--sizes", "64", "--reps", "1",
+                "--duration", "30s", "--timeout", "0.5", "--no-floor", "--out", path("t.json")});
+  EXPECT_EQ(r.code, 1) << r.err;
+  const auto j = load(dir_ / "t.json");
+  bool timed_out = false;
+  for (const auto& b : j["benchmarks"]) {
+    if (b.value("error_occurred", false)) {
+      timed_out = b["error_message"].get<std::string>().find("timed out") != std::string::npos;
+    }
+  }
+  EXPECT_TRUE(timed_out) << j.dump(1);
+}
+
+TEST_F(Cli, SameCoreRunsWithYieldAndSkipsTheCachelineFloor) {
+  auto r = run({"run", "--backends", "shm-spsc,pipe", "--workloads", "pingpong", "--sizes", "64",
+                "--reps", "1", "--messages", "500", "--warmup", "50", "--cpus", "0,0",
+                "--out", path("s.json")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("yield"), std::string::npos) << r.err;
+  const auto j = load(dir_ / "s.json");
+  bool skipped_floor = false, ran_yield = false;
+  for (const auto& b : j["benchmarks"]) {
+    if (b["name"] == "floor/cacheline") skipped_floor = b.value("error_occurred", false);
+    if (b["name"] == "pingpong/shm-spsc/wait:yield/size:64" && b["run_type"] == "iteration") ran_yield = true;
+  }
+  EXPECT_TRUE(skipped_floor);
+  EXPECT_TRUE(ran_yield);
+}
+
+TEST_F(Cli, StaleObjectsOfDeadRunsAreSwept) {
+  // A dead pid: fork a child that exits at once and reuse its pid in a name.
+  pid_t dead = ::fork();
+  if (dead == 0) ::_exit(0);
+  ::waitpid(dead, nullptr, 0);
+  const std::string name = fmt::format("/dev/shm/ipcperf-{}-0", dead);
+  { std::ofstream(name) << "stale"; }
+  ASSERT_TRUE(fs::exists(name));
+  auto r = run({"clean"});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_FALSE(fs::exists(name)) << r.out;
+}
+
+}  // namespace

@@ -1,0 +1,733 @@
+// The reporters on a synthetic run: JSON rows and values (and Google Benchmark's compare.py
+// accepting them), CSV columns and quoting, the terminal table and its unit formatting.
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "reporters/reporter.hpp"
+#include "reporters/units.hpp"
+#include "stats/summary.hpp"
+
+namespace ipcperf {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kPingpong = "pingpong/shm-spsc/size:64";
+constexpr const char* kStream = "stream/pipe/size:4096";
+constexpr const char* kSkipped = "pingpong/fifo/size:64";
+constexpr const char* kFloor = "floor/cacheline";
+constexpr uint64_t kSamplesPerRep = 300;  // enough for p50 and p90 per repetition, not for p99
+
+RepSample ok_rep(int index, double real_ns, double scale_latency = 1.0) {
+  RepSample r;
+  r.rep_index = index;
+  r.ok = true;
+  r.messages = 100000 + static_cast<uint64_t>(index);
+  r.verified = 2 * r.messages + 1000;
+  r.real_ns = real_ns;
+  r.cpu_ns = 2 * real_ns + 0.25;
+  r.items_per_second = 1e9 / real_ns;
+  r.bytes_per_second = 64e9 / real_ns;
+  r.a.cpu_user_ns = 1000 + index;
+  r.a.cpu_sys_ns = 200 + index;
+  r.b.cpu_user_ns = 900 + index;
+  r.b.cpu_sys_ns = 300 + index;
+  r.a.ctx_voluntary = 1;
+  r.a.ctx_involuntary = 2;
+  r.b.ctx_voluntary = 3;
+  r.b.ctx_involuntary = 4;
+  for (uint64_t i = 0; i < kSamplesPerRep; ++i) {
+    r.latency.record(
+        static_cast<uint64_t>((120.0 + static_cast<double>(i % 50) * 3.0) * scale_latency));
+  }
+  return r;
+}
+
+// floor/cacheline (3 reps), a pingpong case (5 reps), a stream case whose third repetition
+// failed, and a skipped case; summarised as the harness would.
+RunResult make_run(double scale = 1.0, bool with_failures = true) {
+  RunResult r;
+  r.context = {{"date", "2024-06-01T12:00:00+00:00"},
+               {"num_cpus", 8},
+               {"library_build_type", "release"},
+               {"ipcperf_seed", 42}};
+  r.warnings = {"CPU frequency scaling is enabled"};
+
+  CaseResult floor;
+  floor.spec = {kFloor, "floor-cacheline", "", "floor", 0, "spin", 0, 0};
+  for (int i = 0; i < 3; ++i) {
+    RepSample s = ok_rep(i, (50.0 + i) * scale);
+    s.bytes_per_second = 0;
+    s.latency = Histogram(3);
+    floor.reps.push_back(s);
+  }
+
+  CaseResult pingpong;
+  pingpong.spec = {kPingpong, "pingpong", "shm-spsc", "shared memory", 64, "spin", 65536, 1};
+  pingpong.sampling = "1 in 64 round trips";
+  const double rtts[] = {160, 163, 170, 158, 165};
+  for (int i = 0; i < 5; ++i) pingpong.reps.push_back(ok_rep(i, rtts[i] * scale, scale));
+
+  CaseResult stream;
+  stream.spec = {kStream, "stream", "pipe", "kernel", 4096, "block", 65536, 2};
+  for (int i = 0; i < 5; ++i) {
+    RepSample s = ok_rep(i, (900.0 + 10 * i) * scale);
+    s.latency = Histogram(3);
+    if (with_failures && i == 2) {
+      s.ok = false;
+      s.error = R"(read("pipe"): peer gone, "EPIPE")";
+    }
+    stream.reps.push_back(s);
+  }
+
+  CaseResult skipped;
+  skipped.spec = {kSkipped, "pingpong", "fifo", "kernel", 64, "block", 0, 3};
+  if (with_failures) {
+    skipped.status = CaseStatus::kSkipped;
+    skipped.message = "fifo not built";
+  } else {
+    for (int i = 0; i < 5; ++i) skipped.reps.push_back(ok_rep(i, (2000.0 + 7 * i) * scale, scale));
+  }
+
+  r.cases = {floor, pingpong, stream, skipped};
+  for (auto& c : r.cases) summarize(c);
+  return r;
+}
+
+std::vector<json> rows_named(const json& doc, const std::string& name) {
+  std::vector<json> out;
+  for (const auto& row : doc["benchmarks"]) {
+    if (row["name"] == name) out.push_back(row);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON
+
+TEST(JsonReporter, ContextIsCopiedWithWarnings) {
+  const RunResult r = make_run();
+  const json doc = to_json(r);
+  ASSERT_TRUE(doc.contains("context"));
+  ASSERT_TRUE(doc.contains("benchmarks"));
+  EXPECT_EQ(doc["context"]["num_cpus"], 8);
+  EXPECT_EQ(doc["context"]["library_build_type"], "release");
+  EXPECT_EQ(doc["context"]["ipcperf_seed"], 42);
+  EXPECT_EQ(doc["context"]["warnings"], json(r.warnings));
+}
+
+TEST(JsonReporter, RowsInGoogleBenchmarkOrder) {
+  const json doc = to_json(make_run());
+  std::vector<std::string> names, run_types;
+  for (const auto& row : doc["benchmarks"]) {
+    names.push_back(row["name"]);
+    run_types.push_back(row["run_type"]);
+  }
+  const std::string p = kPingpong, s = kStream, f = kFloor;
+  const std::vector<std::string> expected{
+      f, f, f, f + "_mean", f + "_median", f + "_stddev", f + "_cv", p,       p,
+      p, p, p, p + "_mean", p + "_median", p + "_stddev", p + "_cv", s,       s,
+      s, s, s, s + "_mean", s + "_median", s + "_stddev", s + "_cv", kSkipped};
+  EXPECT_EQ(names, expected);
+  for (size_t i = 0; i < names.size(); ++i) {
+    const bool aggregate = names[i].find('_') != std::string::npos;
+    EXPECT_EQ(run_types[i], aggregate ? "aggregate" : "iteration") << names[i];
+  }
+}
+
+TEST(JsonReporter, IterationRowsCarryTheRepetition) {
+  const RunResult r = make_run();
+  const CaseResult& c = r.cases[1];
+  const auto rows = rows_named(to_json(r), kPingpong);
+  ASSERT_EQ(rows.size(), c.reps.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const json& row = rows[i];
+    const RepSample& rep = c.reps[i];
+    EXPECT_EQ(row["family_index"], 1);
+    EXPECT_EQ(row["per_family_instance_index"], 0);
+    EXPECT_EQ(row["run_name"], kPingpong);
+    EXPECT_EQ(row["repetitions"], 5);
+    EXPECT_EQ(row["repetition_index"], rep.rep_index);
+    EXPECT_EQ(row["threads"], 1);
+    EXPECT_EQ(row["iterations"], rep.messages);
+    EXPECT_EQ(row["real_time"], rep.real_ns);
+    EXPECT_EQ(row["cpu_time"], rep.cpu_ns);
+    EXPECT_EQ(row["time_unit"], "ns");
+    EXPECT_EQ(row["items_per_second"], rep.items_per_second);
+    EXPECT_EQ(row["bytes_per_second"], rep.bytes_per_second);
+    EXPECT_EQ(row["verified_messages"], rep.verified);
+    EXPECT_EQ(row["size_bytes"], 64);
+    EXPECT_EQ(row["capacity_bytes"], 65536);
+    EXPECT_EQ(row["cpu_user_ns_a"], rep.a.cpu_user_ns);
+    EXPECT_EQ(row["cpu_user_ns_b"], rep.b.cpu_user_ns);
+    EXPECT_EQ(row["cpu_sys_ns_a"], rep.a.cpu_sys_ns);
+    EXPECT_EQ(row["cpu_sys_ns_b"], rep.b.cpu_sys_ns);
+    EXPECT_EQ(row["ctx_switches"], 10);
+    EXPECT_EQ(row["backend"], "shm-spsc");
+    EXPECT_EQ(row["workload"], "pingpong");
+    EXPECT_EQ(row["family"], "shared memory");
+    EXPECT_EQ(row["wait"], "spin");
+    EXPECT_FALSE(row.contains("error_occurred"));
+    // Latency of this repetition alone: 300 samples are enough for p50 and p90, not for p99.
+    EXPECT_EQ(row["latency_samples"], kSamplesPerRep);
+    EXPECT_EQ(row["p50_ns"], rep.latency.quantile(0.5));
+    EXPECT_EQ(row["p90_ns"], rep.latency.quantile(0.9));
+    EXPECT_FALSE(row.contains("p99_ns"));
+    EXPECT_FALSE(row.contains("p999_ns"));
+    EXPECT_FALSE(row.contains("p9999_ns"));
+    EXPECT_EQ(row["max_ns"], rep.latency.max());
+    EXPECT_EQ(row["min_ns"], rep.latency.min());
+    EXPECT_EQ(row["mean_ns"], rep.latency.mean());
+  }
+}
+
+TEST(JsonReporter, AggregateRowsCarryTheStatistics) {
+  const RunResult r = make_run();
+  const CaseResult& c = r.cases[1];
+  const json doc = to_json(r);
+  struct Expect {
+    const char* name;
+    double Stat::*field;
+  };
+  for (const auto& [name, field] : {Expect{"mean", &Stat::mean}, Expect{"median", &Stat::median},
+                                    Expect{"stddev", &Stat::stddev}, Expect{"cv", &Stat::cv}}) {
+    const auto rows = rows_named(doc, std::string(kPingpong) + "_" + name);
+    ASSERT_EQ(rows.size(), 1U) << name;
+    const json& row = rows[0];
+    EXPECT_EQ(row["run_type"], "aggregate");
+    EXPECT_EQ(row["aggregate_name"], name);
+    EXPECT_EQ(row["run_name"], kPingpong);
+    EXPECT_EQ(row["family_index"], 1);
+    EXPECT_EQ(row["repetitions"], 5);
+    EXPECT_EQ(row["threads"], 1);
+    EXPECT_EQ(row["iterations"], 5);
+    EXPECT_FALSE(row.contains("repetition_index"));
+    EXPECT_EQ(row["real_time"], c.real_ns.*field);
+    EXPECT_EQ(row["cpu_time"], c.cpu_ns.*field);
+    EXPECT_EQ(row["items_per_second"], c.items_per_second.*field);
+    EXPECT_EQ(row["bytes_per_second"], c.bytes_per_second.*field);
+    if (std::string(name) == "cv") {
+      EXPECT_EQ(row["aggregate_unit"], "percentage");
+      EXPECT_FALSE(row.contains("time_unit"));  // as Google Benchmark writes a percentage
+    } else {
+      EXPECT_EQ(row["aggregate_unit"], "time");
+      EXPECT_EQ(row["time_unit"], "ns");
+    }
+    EXPECT_EQ(row.contains("latency_histogram"), std::string(name) == "median");
+  }
+}
+
+TEST(JsonReporter, MedianRowCarriesMergedLatency) {
+  const RunResult r = make_run();
+  const CaseResult& c = r.cases[1];
+  const auto rows = rows_named(to_json(r), std::string(kPingpong) + "_median");
+  ASSERT_EQ(rows.size(), 1U);
+  const json& row = rows[0];
+  ASSERT_EQ(c.latency.count(), 5 * kSamplesPerRep);
+  EXPECT_EQ(row["latency_samples"], c.latency.count());
+  EXPECT_EQ(row["p50_ns"], c.latency.quantile(0.5));
+  EXPECT_EQ(row["p90_ns"], c.latency.quantile(0.9));
+  EXPECT_EQ(row["p99_ns"], c.latency.quantile(0.99));  // 1500 samples >= 1000
+  EXPECT_FALSE(row.contains("p999_ns"));               // < 10000
+  EXPECT_FALSE(row.contains("p9999_ns"));              // < 100000
+  EXPECT_EQ(row["max_ns"], c.latency.max());
+  EXPECT_EQ(row["min_ns"], c.latency.min());
+  EXPECT_EQ(row["mean_ns"], c.latency.mean());
+  EXPECT_EQ(row["latency_sampling"], "1 in 64 round trips");
+  EXPECT_EQ(row["latency_histogram_digits"], 3);
+
+  const auto buckets = c.latency.buckets();
+  const json& histogram = row["latency_histogram"];
+  ASSERT_EQ(histogram.size(), buckets.size());
+  for (size_t i = 0; i < buckets.size(); ++i) {
+    EXPECT_EQ(histogram[i], json({buckets[i].lo, buckets[i].hi, buckets[i].count}));
+  }
+}
+
+TEST(JsonReporter, NoLatencyCountersWithoutSamples) {
+  const auto rows = rows_named(to_json(make_run()), std::string(kFloor) + "_median");
+  ASSERT_EQ(rows.size(), 1U);
+  for (const char* key : {"latency_samples", "p50_ns", "max_ns", "mean_ns", "latency_histogram"}) {
+    EXPECT_FALSE(rows[0].contains(key)) << key;
+  }
+}
+
+TEST(JsonReporter, FailedRepetitionRow) {
+  const RunResult r = make_run();
+  const auto rows = rows_named(to_json(r), kStream);
+  ASSERT_EQ(rows.size(), 5U);
+  const json& row = rows[2];
+  EXPECT_EQ(row["run_type"], "iteration");
+  EXPECT_EQ(row["repetition_index"], 2);
+  EXPECT_EQ(row["family_index"], 2);
+  EXPECT_EQ(row["error_occurred"], true);
+  EXPECT_EQ(row["error_message"], r.cases[2].reps[2].error);
+  // Zero times, as Google Benchmark writes on its error rows: compare.py needs the keys.
+  EXPECT_EQ(row["real_time"], 0.0);
+  EXPECT_EQ(row["cpu_time"], 0.0);
+  EXPECT_EQ(row["iterations"], 0);
+  for (const char* key : {"items_per_second", "bytes_per_second", "verified_messages", "p50_ns"}) {
+    EXPECT_FALSE(row.contains(key)) << key;
+  }
+  // The other repetitions still make aggregates, over the four that passed.
+  const auto median = rows_named(to_json(r), std::string(kStream) + "_median");
+  ASSERT_EQ(median.size(), 1U);
+  EXPECT_EQ(median[0]["iterations"], 4);
+  EXPECT_EQ(median[0]["real_time"], r.cases[2].real_ns.median);
+}
+
+TEST(JsonReporter, SkippedCaseRow) {
+  const auto rows = rows_named(to_json(make_run()), kSkipped);
+  ASSERT_EQ(rows.size(), 1U);
+  const json& row = rows[0];
+  EXPECT_EQ(row["run_name"], kSkipped);
+  EXPECT_EQ(row["run_type"], "iteration");
+  EXPECT_EQ(row["repetitions"], 0);
+  EXPECT_EQ(row["repetition_index"], 0);
+  EXPECT_EQ(row["error_occurred"], true);
+  EXPECT_EQ(row["error_message"], "skipped: fifo not built");
+}
+
+TEST(JsonReporter, CaseThatFailedBeforeAnyRepetitionStillHasARow) {
+  RunResult r;
+  CaseResult c;
+  c.spec.name = "pingpong/tcp/size:64";
+  c.status = CaseStatus::kFailed;
+  c.message = "socket: Address family not supported";
+  r.cases.push_back(c);
+  const auto rows = rows_named(to_json(r), c.spec.name);
+  ASSERT_EQ(rows.size(), 1U);
+  EXPECT_EQ(rows[0]["error_message"], c.message);
+}
+
+TEST(JsonReporter, NeverWritesNanOrInfinity) {
+  RunResult r;
+  CaseResult c;
+  c.spec.name = "pingpong/odd/size:64";
+  RepSample s = ok_rep(0, std::numeric_limits<double>::infinity());
+  s.items_per_second = std::numeric_limits<double>::quiet_NaN();
+  s.error = "bad byte \xff";  // not UTF-8: must not make write_json throw
+  c.reps = {s, ok_rep(1, 100)};
+  RepSample bad = ok_rep(2, 100);
+  bad.ok = false;
+  bad.error = "bad byte \xff";
+  c.reps.push_back(bad);
+  summarize(c);
+  r.cases.push_back(c);
+  std::ostringstream os;
+  ASSERT_NO_THROW(write_json(r, os));
+  const std::string text = os.str();
+  EXPECT_EQ(text.find("NaN"), std::string::npos);
+  EXPECT_EQ(text.find("Infinity"), std::string::npos);
+  EXPECT_EQ(text.find("null"), std::string::npos);
+  const json doc = json::parse(text);
+  EXPECT_EQ(doc["benchmarks"][0]["real_time"], 0.0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// CSV
+
+// RFC 4180 records (quoted fields may hold commas, quotes and line breaks).
+std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
+  std::vector<std::vector<std::string>> records;
+  std::vector<std::string> record;
+  std::string field;
+  bool quoted = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char ch = text[i];
+    if (quoted) {
+      if (ch == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+        field += '"';
+        ++i;
+      } else if (ch == '"') {
+        quoted = false;
+      } else {
+        field += ch;
+      }
+    } else if (ch == '"') {
+      quoted = true;
+    } else if (ch == ',') {
+      record.push_back(std::move(field));
+      field.clear();
+    } else if (ch == '\n') {
+      record.push_back(std::move(field));
+      field.clear();
+      records.push_back(std::move(record));
+      record.clear();
+    } else {
+      field += ch;
+    }
+  }
+  return records;
+}
+
+std::string csv_of(const RunResult& r) {
+  std::ostringstream os;
+  write_csv(r, os);
+  return os.str();
+}
+
+size_t column(const std::vector<std::string>& header, const std::string& name) {
+  for (size_t i = 0; i < header.size(); ++i) {
+    if (header[i] == name) return i;
+  }
+  ADD_FAILURE() << "no column " << name;
+  return 0;
+}
+
+TEST(CsvReporter, Header) {
+  const std::string text = csv_of(make_run());
+  EXPECT_EQ(text.substr(0, text.find('\n')),
+            "name,iterations,real_time,cpu_time,time_unit,bytes_per_second,items_per_second,label,"
+            "error_occurred,error_message,backend,workload,family,wait,size_bytes,repetitions,"
+            "p50_ns,p90_ns,p99_ns,p999_ns,p9999_ns,max_ns,verified_messages");
+}
+
+TEST(CsvReporter, RowsParseBackToTheJsonRows) {
+  const RunResult r = make_run();
+  const auto records = parse_csv(csv_of(r));
+  const json doc = to_json(r);
+  ASSERT_EQ(records.size(), doc["benchmarks"].size() + 1);
+  const auto& header = records[0];
+  for (const auto& rec : records) ASSERT_EQ(rec.size(), header.size());
+  for (size_t i = 1; i < records.size(); ++i) {
+    EXPECT_EQ(records[i][0], doc["benchmarks"][i - 1]["name"]);
+  }
+
+  // The first pingpong repetition, every column.
+  const RepSample& rep = r.cases[1].reps[0];
+  const auto& row = records[1 + 7];  // after floor/cacheline's 3 iterations and 4 aggregates
+  EXPECT_EQ(row[column(header, "name")], kPingpong);
+  EXPECT_EQ(row[column(header, "iterations")], std::to_string(rep.messages));
+  EXPECT_EQ(std::stod(row[column(header, "real_time")]), rep.real_ns);
+  EXPECT_EQ(std::stod(row[column(header, "cpu_time")]), rep.cpu_ns);
+  EXPECT_EQ(row[column(header, "time_unit")], "ns");
+  EXPECT_EQ(std::stod(row[column(header, "bytes_per_second")]), rep.bytes_per_second);
+  EXPECT_EQ(std::stod(row[column(header, "items_per_second")]), rep.items_per_second);
+  EXPECT_EQ(row[column(header, "label")], "");
+  EXPECT_EQ(row[column(header, "error_occurred")], "");
+  EXPECT_EQ(row[column(header, "error_message")], "");
+  EXPECT_EQ(row[column(header, "backend")], "shm-spsc");
+  EXPECT_EQ(row[column(header, "workload")], "pingpong");
+  EXPECT_EQ(row[column(header, "family")], "shared memory");
+  EXPECT_EQ(row[column(header, "wait")], "spin");
+  EXPECT_EQ(row[column(header, "size_bytes")], "64");
+  EXPECT_EQ(row[column(header, "repetitions")], "5");
+  EXPECT_EQ(std::stod(row[column(header, "p50_ns")]), rep.latency.quantile(0.5));
+  EXPECT_EQ(std::stod(row[column(header, "p90_ns")]), rep.latency.quantile(0.9));
+  EXPECT_EQ(row[column(header, "p99_ns")], "");  // too few samples in one repetition
+  EXPECT_EQ(row[column(header, "max_ns")], std::to_string(rep.latency.max()));
+  EXPECT_EQ(row[column(header, "verified_messages")], std::to_string(rep.verified));
+
+  // The median aggregate: merged latency, enough samples for p99.
+  const auto& median = records[1 + 7 + 6];
+  EXPECT_EQ(median[0], std::string(kPingpong) + "_median");
+  EXPECT_EQ(std::stod(median[column(header, "real_time")]), r.cases[1].real_ns.median);
+  EXPECT_EQ(median[column(header, "iterations")], "5");
+  EXPECT_EQ(std::stod(median[column(header, "p99_ns")]), r.cases[1].latency.quantile(0.99));
+}
+
+TEST(CsvReporter, ErrorRowsAreQuotedAndEmptyWhereNothingWasMeasured) {
+  const RunResult r = make_run();
+  const std::string text = csv_of(r);
+  // The message holds a comma and quotes: quoted, with its quotes doubled.
+  EXPECT_NE(text.find(R"csv("read(""pipe""): peer gone, ""EPIPE""")csv"), std::string::npos);
+  const auto records = parse_csv(text);
+  const auto& header = records[0];
+  bool found = false;
+  for (const auto& rec : records) {
+    if (rec[column(header, "error_occurred")] != "true" || rec[0] != kStream) continue;
+    found = true;
+    EXPECT_EQ(rec[column(header, "error_message")], r.cases[2].reps[2].error);
+    for (const char* col :
+         {"iterations", "real_time", "cpu_time", "time_unit", "items_per_second"}) {
+      EXPECT_EQ(rec[column(header, col)], "") << col;
+    }
+    EXPECT_EQ(rec[column(header, "backend")], "pipe");
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST(CsvReporter, LineBreakInAMessageStaysInOneField) {
+  RunResult r;
+  CaseResult c;
+  c.spec.name = "pingpong/x/size:64";
+  c.status = CaseStatus::kSkipped;
+  c.message = "line one\nline two";
+  r.cases.push_back(c);
+  const auto records = parse_csv(csv_of(r));
+  ASSERT_EQ(records.size(), 2U);
+  EXPECT_EQ(records[1][column(records[0], "error_message")], "skipped: line one\nline two");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Terminal table and units
+
+TEST(Units, TimeWithThreeSignificantDigits) {
+  EXPECT_EQ(format_time_ns(163), "163 ns");
+  EXPECT_EQ(format_time_ns(163.4), "163 ns");
+  EXPECT_EQ(format_time_ns(54200), "54.2 µs");
+  EXPECT_EQ(format_time_ns(5420), "5.42 µs");
+  EXPECT_EQ(format_time_ns(999.7), "1.00 µs");  // not "1000 ns"
+  EXPECT_EQ(format_time_ns(99.96), "100 ns");   // not "100.0 ns"
+  EXPECT_EQ(format_time_ns(1.5e6), "1.50 ms");
+  EXPECT_EQ(format_time_ns(2.5e9), "2.50 s");
+  EXPECT_EQ(format_time_ns(0), "0 ns");
+  EXPECT_EQ(format_time_ns(0.5), "0.500 ns");
+  EXPECT_EQ(format_time_ns(std::nan("")), "—");
+}
+
+TEST(Units, Rates) {
+  EXPECT_EQ(format_rate(12.3e6), "12.3 M/s");
+  EXPECT_EQ(format_rate(856000), "856 k/s");
+  EXPECT_EQ(format_rate(1.05e9), "1.05 G/s");
+  EXPECT_EQ(format_rate(12), "12.0/s");
+  EXPECT_EQ(format_bytes_rate(1.23 * 1024 * 1024 * 1024), "1.23 GiB/s");
+  EXPECT_EQ(format_bytes_rate(512.0 * 1024 * 1024), "512 MiB/s");
+  EXPECT_EQ(format_bytes_rate(2048), "2.00 KiB/s");
+  EXPECT_EQ(format_bytes_rate(100), "100 B/s");
+  EXPECT_EQ(format_percent(0.012), "1.2%");
+  EXPECT_EQ(format_percent(0.1534), "15.3%");
+  EXPECT_EQ(format_percent(0), "0.0%");
+}
+
+std::string table_of(const RunResult& r, bool color = false) {
+  std::ostringstream os;
+  write_table(r, os, color);
+  return os.str();
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream is(text);
+  for (std::string line; std::getline(is, line);) out.push_back(line);
+  return out;
+}
+
+size_t display_width(const std::string& s) {
+  size_t n = 0;
+  for (char ch : s) n += (static_cast<unsigned char>(ch) & 0xC0) != 0x80 ? 1 : 0;
+  return n;
+}
+
+// Display column where `needle` ends in `line`.
+size_t end_column(const std::string& line, const std::string& needle) {
+  const size_t at = line.find(needle);
+  EXPECT_NE(at, std::string::npos) << needle << " not in: " << line;
+  return at == std::string::npos ? 0 : display_width(line.substr(0, at + needle.size()));
+}
+
+TEST(TableReporter, RowsAndStatuses) {
+  const RunResult r = make_run();
+  const std::string text = table_of(r);
+  for (const char* name : {kFloor, kPingpong, kStream, kSkipped}) {
+    EXPECT_NE(text.find(name), std::string::npos) << name;
+  }
+  EXPECT_NE(text.find("FAILED: read(\"pipe\"): peer gone"), std::string::npos) << text;
+  EXPECT_NE(text.find("skipped: fifo not built"), std::string::npos) << text;
+  EXPECT_NE(text.find("—"), std::string::npos);  // floor/cacheline has no latency samples
+  EXPECT_EQ(text.find('\033'), std::string::npos) << "colour codes without colour";
+  for (const char* header : {"benchmark", "median", "±CV", "min", "max", "msg/s", "bytes/s", "p50",
+                             "p99", "max lat", "CPU/msg", "×floor"}) {
+    EXPECT_NE(lines_of(text)[0].find(header), std::string::npos) << header;
+  }
+}
+
+TEST(TableReporter, ValuesInHumanUnits) {
+  const RunResult r = make_run();
+  const CaseResult& c = r.cases[1];
+  const auto lines = lines_of(table_of(r));
+  std::string row;
+  for (const auto& line : lines) {
+    if (line.rfind(kPingpong, 0) == 0) row = line;
+  }
+  ASSERT_FALSE(row.empty());
+  EXPECT_NE(row.find("163 ns"), std::string::npos) << row;  // median of 158..170
+  EXPECT_NE(row.find(format_percent(c.real_ns.cv)), std::string::npos) << row;
+  EXPECT_NE(row.find("158 ns"), std::string::npos) << row;
+  EXPECT_NE(row.find("170 ns"), std::string::npos) << row;
+  EXPECT_NE(row.find("6.13 M/s"), std::string::npos) << row;  // 1e9 / 163
+  EXPECT_NE(row.find(format_time_ns(c.latency.quantile(0.99))), std::string::npos) << row;
+  EXPECT_NE(row.find("3.20×"), std::string::npos) << row;  // 163 / 51
+  // p50 and p99 have enough merged samples here; the floor row has no samples at all.
+  EXPECT_EQ(row.find("—"), std::string::npos) << row;
+}
+
+TEST(TableReporter, ColumnsAreAligned) {
+  const auto lines = lines_of(table_of(make_run()));
+  ASSERT_GE(lines.size(), 4U);
+  const std::string& header = lines[0];
+  EXPECT_EQ(display_width(lines[1]), display_width(header));  // the rule spans the header
+  std::string floor_row, pingpong_row;
+  for (const auto& line : lines) {
+    if (line.rfind(kFloor, 0) == 0) floor_row = line;
+    if (line.rfind(kPingpong, 0) == 0) pingpong_row = line;
+  }
+  // Right-aligned numbers end under their header, counting "µ", "±", "×", "—" as one column.
+  EXPECT_EQ(end_column(pingpong_row, "163 ns"), end_column(header, "median"));
+  EXPECT_EQ(end_column(floor_row, "51.0 ns"), end_column(header, "median"));
+  EXPECT_EQ(end_column(pingpong_row, "3.20×"), end_column(header, "×floor"));
+  EXPECT_EQ(display_width(pingpong_row), display_width(header));
+}
+
+TEST(TableReporter, PercentileNeedsEnoughSamples) {
+  RunResult r = make_run();
+  CaseResult& c = r.cases[1];
+  c.latency = Histogram(3);
+  for (int i = 0; i < 500; ++i) c.latency.record(150);  // enough for p50 (20), not p99 (1000)
+  std::string row;
+  for (const auto& line : lines_of(table_of(r))) {
+    if (line.rfind(kPingpong, 0) == 0) row = line;
+  }
+  EXPECT_EQ(end_column(row, "—"), end_column(lines_of(table_of(r))[0], "p99"));
+}
+
+TEST(TableReporter, ColourOnlyWhenAsked) {
+  RunResult r = make_run();
+  // Make the pingpong case noisy: CV well above 5%.
+  r.cases[1].reps[0].real_ns = 400;
+  summarize(r.cases[1]);
+  const std::string text = table_of(r, true);
+  EXPECT_NE(text.find("\033[31m"), std::string::npos);  // failed: red
+  EXPECT_NE(text.find("\033[33m"), std::string::npos);  // skipped and noisy: yellow
+  EXPECT_NE(text.find("\033[0m"), std::string::npos);
+  EXPECT_EQ(table_of(r, false).find('\033'), std::string::npos);
+}
+
+TEST(TableReporter, NotesOnlyForRowsShown) {
+  const std::string text = table_of(make_run());
+  std::vector<std::string> notes;
+  for (const auto& line : lines_of(text)) {
+    if (line.rfind("  ", 0) == 0) notes.push_back(line);
+  }
+  ASSERT_FALSE(notes.empty());
+  auto has = [&](const std::string& s) {
+    for (const auto& n : notes) {
+      if (n.find(s) != std::string::npos) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(has("repetitions"));
+  EXPECT_TRUE(has("RTT/2"));
+  EXPECT_TRUE(has("1 in 64 round trips"));
+  EXPECT_TRUE(has("10/(1-p)"));
+  EXPECT_TRUE(has("CPU/msg"));
+  EXPECT_TRUE(has("×floor"));
+  EXPECT_FALSE(has("receiver")) << "the only stream case failed";
+
+  // A stream-only run: its note, and none of pingpong's.
+  RunResult stream_only = make_run(1.0, false);
+  stream_only.cases = {stream_only.cases[2]};
+  const std::string stream_text = table_of(stream_only);
+  EXPECT_NE(stream_text.find("receiver"), std::string::npos) << stream_text;
+  EXPECT_EQ(stream_text.find("RTT/2"), std::string::npos) << stream_text;
+  EXPECT_EQ(stream_text.find("ratio to"), std::string::npos) << stream_text;
+  EXPECT_EQ(stream_text.find("10/(1-p)"), std::string::npos) << stream_text;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Google Benchmark's compare.py must accept two of our files.
+
+constexpr const char* kPython = "/usr/bin/python3";
+constexpr const char* kComparePy = "/usr/share/benchmark/compare.py";
+
+struct Command {
+  int status = -1;
+  std::string output;
+};
+
+Command run_command(const std::string& command) {
+  Command result;
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return result;
+  char buffer[4096];
+  for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;)
+    result.output.append(buffer, n);
+  result.status = ::pclose(pipe);
+  return result;
+}
+
+class ComparePy : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!std::filesystem::exists(kComparePy) || !std::filesystem::exists(kPython)) {
+      GTEST_SKIP() << kComparePy << " or " << kPython << " is absent";
+    }
+    // compare.py imports scipy for its U test.
+    if (run_command(std::string(kPython) + " -c 'import scipy.stats'").status != 0) {
+      GTEST_SKIP() << "scipy is not importable by " << kPython;
+    }
+    std::string tmpl = (std::filesystem::temp_directory_path() / "ipcperf-compare-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override {
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+
+  std::string write(const std::string& file, const RunResult& r) {
+    const auto path = dir_ / file;
+    std::ofstream os(path);
+    write_json(r, os);
+    return path.string();
+  }
+
+  Command compare(const std::string& flags, const std::string& a, const std::string& b) {
+    return run_command(std::string(kPython) + " " + kComparePy + " --no-color " + flags +
+                       " benchmarks '" + a + "' '" + b + "'");
+  }
+
+  std::filesystem::path dir_;
+};
+
+bool exited_zero(const Command& c) { return WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0; }
+
+TEST_F(ComparePy, AcceptsTwoRuns) {
+  const std::string a = write("A.json", make_run(1.0, false));
+  const std::string b = write("B.json", make_run(1.1, false));
+  const Command c = compare("", a, b);
+  EXPECT_TRUE(exited_zero(c)) << c.output;
+  EXPECT_EQ(c.output.find("Traceback"), std::string::npos) << c.output;
+  EXPECT_NE(c.output.find(kPingpong), std::string::npos) << c.output;
+  EXPECT_NE(c.output.find(std::string(kPingpong) + "_median"), std::string::npos) << c.output;
+  // Five repetitions on both sides: the U test runs.
+  EXPECT_NE(c.output.find(std::string(kPingpong) + "_pvalue"), std::string::npos) << c.output;
+  EXPECT_NE(c.output.find("OVERALL_GEOMEAN"), std::string::npos) << c.output;
+}
+
+TEST_F(ComparePy, AcceptsAggregatesOnly) {
+  const std::string a = write("A.json", make_run(1.0, false));
+  const std::string b = write("B.json", make_run(0.9, false));
+  const Command c = compare("--display_aggregates_only", a, b);
+  EXPECT_TRUE(exited_zero(c)) << c.output;
+  EXPECT_EQ(c.output.find("Traceback"), std::string::npos) << c.output;
+  EXPECT_NE(c.output.find(std::string(kStream) + "_median"), std::string::npos) << c.output;
+}
+
+TEST_F(ComparePy, AcceptsFailedAndSkippedCases) {
+  // B has a failed repetition and a skipped case where A has neither, and the other way round.
+  const std::string a = write("A.json", make_run(1.0, false));
+  const std::string b = write("B.json", make_run(1.05, true));
+  for (const auto& [x, y] : {std::pair{a, b}, std::pair{b, a}}) {
+    const Command c = compare("", x, y);
+    EXPECT_TRUE(exited_zero(c)) << c.output;
+    EXPECT_EQ(c.output.find("Traceback"), std::string::npos) << c.output;
+    EXPECT_NE(c.output.find(kPingpong), std::string::npos) << c.output;
+  }
+}
+
+}  // namespace
+}  // namespace ipcperf
