@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
+#include <new>
+#include <span>
 #include <vector>
 
 #include <fmt/format.h>
@@ -99,9 +102,21 @@ RepSample measure_memcpy(size_t size, int cpu, int64_t duration_ns) {
     CPU_SET(cpu, &set);
     if (::sched_setaffinity(0, sizeof set, &set) != 0) throw_errno(fmt::format("sched_setaffinity({})", cpu));
   }
-  std::vector<std::byte> src(size), dst(size);
-  std::memset(src.data(), 0x5a, size);
-  std::memset(dst.data(), 0, size);
+  // Page-aligned source, destination 1 KiB past a page boundary: the same alignment every
+  // repetition (malloc'd neighbours made 64-byte copies bimodal, 2.5 vs 19 ns) and no 4K aliasing
+  // between the loads and the stores.
+  const size_t span = (size + 4095) / 4096 * 4096;
+  auto* mem = static_cast<std::byte*>(std::aligned_alloc(4096, 2 * span + 4096));
+  if (mem == nullptr) throw std::bad_alloc();
+  std::byte* src_ptr = mem;
+  std::byte* dst_ptr = mem + span + 1024;
+  std::memset(src_ptr, 0x5a, size);
+  std::memset(dst_ptr, 0, size);
+  struct Free {
+    void* p;
+    ~Free() { std::free(p); }
+  } release_mem{mem};
+  std::span<std::byte> src(src_ptr, size), dst(dst_ptr, size);
   // Warm both buffers, then copy in batches between two clock reads.
   uint64_t batch = std::max<uint64_t>(1, (1 << 20) / size);
   for (uint64_t i = 0; i < batch; ++i) {

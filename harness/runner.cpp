@@ -69,7 +69,8 @@ RepSample run_pair(const PlannedCase& pc, const RunOptions& opt, const std::stri
     // A round trip carries the message both ways.
     s.bytes_per_second = s.items_per_second * 2.0 * static_cast<double>(pc.spec.size);
     s.cpu_ns = cpu_total / static_cast<double>(s.messages);
-    s.latency = s.a.latency;
+    s.latency = std::move(s.a.latency);  // the peers' copies are not kept twice
+    s.a.latency = Histogram(3);
   } else {
     if (s.b.messages != s.a.messages) {
       s.error = fmt::format("peer B received {} measured messages, peer A sent {}", s.b.messages, s.a.messages);

@@ -201,8 +201,9 @@ void write_notes(const Notes& n, std::ostream& os) {
   if (n.pingpong) {
     os << "  pingpong: times are round trips (one-way latency ≈ RTT/2); msg/s counts round trips\n";
   }
-  if (n.stream)
+  if (n.stream) {
     os << "  stream: rate measured at the receiver, from its first to its last message\n";
+  }
   if (n.latency) {
     const std::string sampling = n.sampling.empty() ? "" : fmt::format(" ({})", n.sampling);
     os << fmt::format(

@@ -31,7 +31,8 @@ class Histogram {
     for (int i = 0; i < significant_digits; ++i) p *= 10;
     bits_ = static_cast<int>(std::bit_width(p - 1)) + 1;
     half_ = uint64_t{1} << (bits_ - 1);
-    counts_.assign(index_of(kMaxValue) + 1, 0);
+    // The counts (about 260 KiB at 3 digits) are allocated on the first record: results hold
+    // many histograms that stay empty (stream rows, peers that do not time).
   }
 
   [[nodiscard]] int significant_digits() const noexcept { return digits_; }
@@ -40,6 +41,7 @@ class Histogram {
 
   void record(uint64_t v, uint64_t n = 1) noexcept {
     if (v > kMaxValue) v = kMaxValue;
+    if (counts_.empty()) [[unlikely]] allocate();
     counts_[index_of(v)] += n;
     total_ += n;
     sum_ += static_cast<double>(v) * static_cast<double>(n);
@@ -49,6 +51,8 @@ class Histogram {
 
   void merge(const Histogram& o) {
     if (o.digits_ != digits_) throw std::invalid_argument("histogram: merge of different precision");
+    if (o.counts_.empty()) return;
+    if (counts_.empty()) allocate();
     for (size_t i = 0; i < counts_.size(); ++i) counts_[i] += o.counts_[i];
     total_ += o.total_;
     sum_ += o.sum_;
@@ -126,6 +130,8 @@ class Histogram {
   }
 
  private:
+  void allocate() { counts_.assign(index_of(kMaxValue) + 1, 0); }
+
   int digits_;
   int bits_ = 0;
   uint64_t half_ = 0;
