@@ -6,6 +6,7 @@
 // Region layout (capacity C, a power of two):
 //
 //   line 0   head              consumer's published position (absolute bytes)  [consumer writes]
+//                              (every cap/8 bytes and before it waits; every record in block mode)
 //   line 1   consumer_sleeping futex word: the consumer sleeps, waiting for data  (block wait)
 //   line 2   producer_sleeping futex word: the producer sleeps, waiting for space (block wait)
 //   line 3   magic, capacity, pid[2], closed[2]                              [written at open/close]
@@ -56,7 +57,7 @@ class SpscRing {
   enum class Side : uint8_t { kProducer = 0, kConsumer = 1 };
 
   struct alignas(kLine) Control {
-    // Written by the consumer after each record; read by the producer only when its cached copy
+    // Written by the consumer (see try_recv for when); read by the producer only when its cached copy
     // says the ring is full.
     alignas(kLine) std::atomic<uint64_t> head{0};
     alignas(kLine) std::atomic<uint32_t> consumer_sleeping{0};
@@ -106,6 +107,7 @@ class SpscRing {
     // Both sides start where the consumer stands (0 unless init() said otherwise).
     pos_ = ctl_->head.load(std::memory_order_acquire);
     cached_head_ = pos_;
+    published_ = pos_;
     // Pairs with nothing: the pid is only read for liveness checks, late values are fine.
     ctl_->pid[static_cast<int>(side)].store(static_cast<int32_t>(::getpid()),
                                             std::memory_order_relaxed);
@@ -120,6 +122,7 @@ class SpscRing {
     mask_ = o.mask_;
     pos_ = o.pos_;
     cached_head_ = o.cached_head_;
+    published_ = o.published_;
     side_ = o.side_;
     wait_ = o.wait_;
     o.ctl_ = nullptr;
@@ -194,7 +197,11 @@ class SpscRing {
       const size_t off = pos_ & mask_;
       // Acquire pairs with the producer's release store of this header word.
       const uint64_t h = header_at(off).load(std::memory_order_acquire);
-      if ((h >> 32) != tag_of(pos_)) return -1;
+      if ((h >> 32) != tag_of(pos_)) {
+        // Nothing to read: we are about to wait, so let a polling producer see the space.
+        if (published_ != pos_) publish_head();
+        return -1;
+      }
       const auto len = static_cast<uint32_t>(h);
       if (len == kWrapLength) {
         pos_ += cap_ - off;
@@ -203,9 +210,16 @@ class SpscRing {
       if (len > buf.size()) throw std::length_error("spsc ring: message larger than buffer");
       std::memcpy(buf.data(), data_ + off + 8, len);
       pos_ += record_bytes(len);
-      // Release pairs with the producer's acquire load of head: we are done with these bytes.
-      ctl_->head.store(pos_, std::memory_order_release);
-      if (wait_ == Wait::kBlock) wake_producer();
+      // Publishing head after every record would bounce its line whenever a streaming producer
+      // runs into a full ring. Spin/yield producers poll, so we publish every cap/8 bytes and
+      // whenever we find the ring empty (below); a blocking producer sleeps and must
+      // see every record freed (Dekker with producer_sleeping), so block mode publishes each one.
+      if (wait_ == Wait::kBlock) {
+        publish_head();
+        wake_producer();
+      } else if (pos_ - published_ >= cap_ / 8) [[unlikely]] {
+        publish_head();
+      }
       return len;
     }
   }
@@ -230,6 +244,12 @@ class SpscRing {
   }
   std::atomic_ref<uint64_t> header_at(size_t off) const noexcept {
     return std::atomic_ref<uint64_t>(*reinterpret_cast<uint64_t*>(data_ + off));
+  }
+
+  void publish_head() noexcept {
+    // Release pairs with the producer's acquire load of head: we are done with these bytes.
+    ctl_->head.store(pos_, std::memory_order_release);
+    published_ = pos_;
   }
 
   void wake_consumer() noexcept {
@@ -298,6 +318,7 @@ class SpscRing {
   size_t mask_ = 0;
   uint64_t pos_ = 0;          // producer: next write position; consumer: next read position
   uint64_t cached_head_ = 0;  // producer: last seen consumer position
+  uint64_t published_ = 0;    // consumer: last position stored into head
   Side side_ = Side::kProducer;
   Wait wait_ = Wait::kSpin;
   ProcessWatch watch_;
