@@ -1,10 +1,10 @@
 // Google Benchmark micro-benchmarks of the primitives the harness is built from. They explain
 // the end-to-end numbers: what a clock read, a histogram record, a message fill/verify and a
 // ring push/pop (same thread, no sharing) cost on this machine.
-#include <benchmark/benchmark.h>
-
 #include <cstdlib>
 #include <vector>
+
+#include <benchmark/benchmark.h>
 
 #include "ipcperf/message.hpp"
 #include "ipcperf/spsc_ring.hpp"

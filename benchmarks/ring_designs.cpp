@@ -7,15 +7,15 @@
 //   index-polling         fixed 64-byte slots, the consumer polls the producer's index (Lamport
 //                         with cached indices): message line + index line per direction
 //   in-slot (SpscRing)    our ring: the consumer polls the header word inside the slot
-#include <pthread.h>
-#include <sched.h>
-
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <thread>
 #include <vector>
+
+#include <pthread.h>
+#include <sched.h>
 
 #include "ipcperf/spsc_ring.hpp"
 #include "ipcperf/wait.hpp"
@@ -103,7 +103,8 @@ double index_polling(int ca, int cb) {
   auto* ab = new IndexRing;
   auto* ba = new IndexRing;
   auto send = [](IndexRing& r, uint64_t& t, uint64_t& cached_head, const void* m) {
-    while (t - cached_head >= IndexRing::kSlots) cached_head = r.head.load(std::memory_order_acquire);
+    while (t - cached_head >= IndexRing::kSlots)
+      cached_head = r.head.load(std::memory_order_acquire);
     std::memcpy(r.slots[t % IndexRing::kSlots], m, 16);
     r.tail.store(++t, std::memory_order_release);
   };
@@ -176,18 +177,20 @@ int main(int argc, char** argv) {
   using namespace ipcperf;
   const int ca = argc > 2 ? std::atoi(argv[1]) : 0;
   const int cb = argc > 2 ? std::atoi(argv[2]) : 1;
-  std::printf("round trips between CPU %d and CPU %d, %llu each, 3 passes (ns per round trip, "
-              "ratio to the one-line floor of the same pass)\n",
-              ca, cb, static_cast<unsigned long long>(kRoundTrips));
+  std::printf(
+      "round trips between CPU %d and CPU %d, %llu each, 3 passes (ns per round trip, "
+      "ratio to the one-line floor of the same pass)\n",
+      ca, cb, static_cast<unsigned long long>(kRoundTrips));
   for (int pass = 0; pass < 3; ++pass) {
     const double floor = floor_one_line(ca, cb);
     const double two = mailbox_two_lines(ca, cb);
     const double idx = index_polling(ca, cb);
     const double s16 = in_slot(ca, cb, 16, 256 * 1024);
     const double s64 = in_slot(ca, cb, 64, 256 * 1024);
-    std::printf("floor %.1f | two-lines %.1f (%.2fx) | index-polling 16B %.1f (%.2fx) | in-slot 16B "
-                "%.1f (%.2fx) | in-slot 64B %.1f (%.2fx)\n",
-                floor, two, two / floor, idx, idx / floor, s16, s16 / floor, s64, s64 / floor);
+    std::printf(
+        "floor %.1f | two-lines %.1f (%.2fx) | index-polling 16B %.1f (%.2fx) | in-slot 16B "
+        "%.1f (%.2fx) | in-slot 64B %.1f (%.2fx)\n",
+        floor, two, two / floor, idx, idx / floor, s16, s16 / floor, s64, s64 / floor);
   }
   return 0;
 }

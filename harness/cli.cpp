@@ -1,10 +1,10 @@
 #include "cli.hpp"
 
-#include <sched.h>
-
 #include <cctype>
 #include <charconv>
 #include <cmath>
+
+#include <sched.h>
 
 #include <fmt/format.h>
 
@@ -36,14 +36,19 @@ size_t parse_size(std::string_view s, std::string_view option) {
   std::string_view rest;
   auto v = leading_uint(s, rest);
   uint64_t mult = 1;
-  if (rest == "K" || rest == "k" || rest == "KiB") mult = 1024;
-  else if (rest == "M" || rest == "m" || rest == "MiB") mult = 1024 * 1024;
-  else if (rest == "G" || rest == "g" || rest == "GiB") mult = 1024ULL * 1024 * 1024;
-  else if (!rest.empty()) v.reset();
+  if (rest == "K" || rest == "k" || rest == "KiB")
+    mult = 1024;
+  else if (rest == "M" || rest == "m" || rest == "MiB")
+    mult = 1024 * 1024;
+  else if (rest == "G" || rest == "g" || rest == "GiB")
+    mult = 1024ULL * 1024 * 1024;
+  else if (!rest.empty())
+    v.reset();
   if (!v || *v > (uint64_t{1} << 40) / mult) {
-    throw UsageError(fmt::format("{}: '{}' is not a size: use bytes with an optional K, M or G "
-                                 "suffix (powers of 1024), e.g. 64, 4K, 1M",
-                                 option, s));
+    throw UsageError(
+        fmt::format("{}: '{}' is not a size: use bytes with an optional K, M or G "
+                    "suffix (powers of 1024), e.g. 64, 4K, 1M",
+                    option, s));
   }
   return static_cast<size_t>(*v * mult);
 }
@@ -53,13 +58,17 @@ uint64_t parse_count(std::string_view s, std::string_view option) {
   std::string_view rest;
   auto v = leading_uint(s, rest);
   uint64_t mult = 1;
-  if (rest == "k" || rest == "K") mult = 1000;
-  else if (rest == "M" || rest == "m") mult = 1000000;
-  else if (!rest.empty()) v.reset();
+  if (rest == "k" || rest == "K")
+    mult = 1000;
+  else if (rest == "M" || rest == "m")
+    mult = 1000000;
+  else if (!rest.empty())
+    v.reset();
   if (!v || *v > (uint64_t{1} << 50) / mult) {
-    throw UsageError(fmt::format("{}: '{}' is not a count: use a whole number with an optional k "
-                                 "or M suffix (powers of 1000), e.g. 100000, 100k, 2M",
-                                 option, s));
+    throw UsageError(
+        fmt::format("{}: '{}' is not a count: use a whole number with an optional k "
+                    "or M suffix (powers of 1000), e.g. 100000, 100k, 2M",
+                    option, s));
   }
   return *v * mult;
 }
@@ -69,17 +78,24 @@ int64_t parse_duration_ns(std::string_view s, std::string_view option) {
   const std::string str(s);
   char* end = nullptr;
   const double v = std::strtod(str.c_str(), &end);
-  const std::string_view unit = (end != nullptr && end != str.c_str()) ? std::string_view(end) : "?";
+  const std::string_view unit =
+      (end != nullptr && end != str.c_str()) ? std::string_view(end) : "?";
   double mult = 0;
-  if (unit.empty() || unit == "s") mult = 1e9;
-  else if (unit == "ms") mult = 1e6;
-  else if (unit == "us" || unit == "µs") mult = 1e3;
-  else if (unit == "ns") mult = 1;
-  else if (unit == "m" || unit == "min") mult = 60e9;
+  if (unit.empty() || unit == "s")
+    mult = 1e9;
+  else if (unit == "ms")
+    mult = 1e6;
+  else if (unit == "us" || unit == "µs")
+    mult = 1e3;
+  else if (unit == "ns")
+    mult = 1;
+  else if (unit == "m" || unit == "min")
+    mult = 60e9;
   if (mult == 0 || !std::isfinite(v) || v < 0 || v * mult > 3.6e12) {
-    throw UsageError(fmt::format("{}: '{}' is not a duration: use a number with an optional unit "
-                                 "s, ms, us, ns or min (a bare number is seconds), e.g. 2, 500ms",
-                                 option, s));
+    throw UsageError(
+        fmt::format("{}: '{}' is not a duration: use a number with an optional unit "
+                    "s, ms, us, ns or min (a bare number is seconds), e.g. 2, 500ms",
+                    option, s));
   }
   return static_cast<int64_t>(std::llround(v * mult));
 }
@@ -89,10 +105,13 @@ std::vector<std::string> split_list(std::string_view s, std::string_view option)
   size_t start = 0;
   for (;;) {
     size_t comma = s.find(',', start);
-    std::string_view item = trim(s.substr(start, comma == std::string_view::npos ? s.npos : comma - start));
+    std::string_view item =
+        trim(s.substr(start, comma == std::string_view::npos ? s.npos : comma - start));
     if (item.empty()) {
-      throw UsageError(fmt::format("{}: '{}' has an empty item: give a comma-separated list, "
-                                   "e.g. a,b,c", option, s));
+      throw UsageError(
+          fmt::format("{}: '{}' has an empty item: give a comma-separated list, "
+                      "e.g. a,b,c",
+                      option, s));
     }
     out.emplace_back(item);
     if (comma == std::string_view::npos) break;
@@ -140,16 +159,19 @@ Placement parse_cpus(std::string_view s) {
   std::string allowed_str;
   for (int c : allowed) allowed_str += (allowed_str.empty() ? "" : ",") + std::to_string(c);
   if (items.size() != 2) {
-    throw UsageError(fmt::format("--cpus: '{}' must be two CPUs A,B (e.g. 0,1; 0,0 for one core) "
-                                 "or 'none'", s));
+    throw UsageError(
+        fmt::format("--cpus: '{}' must be two CPUs A,B (e.g. 0,1; 0,0 for one core) "
+                    "or 'none'",
+                    s));
   }
   int v[2];
   for (int i = 0; i < 2; ++i) {
     std::string_view rest;
     auto n = leading_uint(items[static_cast<size_t>(i)], rest);
     if (!n || !rest.empty() || *n >= CPU_SETSIZE) {
-      throw UsageError(fmt::format("--cpus: '{}' is not a CPU number (this process may use CPUs {})",
-                                   items[static_cast<size_t>(i)], allowed_str));
+      throw UsageError(
+          fmt::format("--cpus: '{}' is not a CPU number (this process may use CPUs {})",
+                      items[static_cast<size_t>(i)], allowed_str));
     }
     v[i] = static_cast<int>(*n);
     bool ok = false;

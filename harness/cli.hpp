@@ -45,13 +45,13 @@ struct RunOptions {
   std::vector<Workload> workloads;
   std::vector<size_t> sizes;
   int reps = 5;
-  uint64_t messages = 0;       // 0: bounded by duration
+  uint64_t messages = 0;  // 0: bounded by duration
   int64_t duration_ns = 0;
   uint64_t warmup = 1000;
   uint32_t sample_every = 64;
   Placement cpus;
-  size_t capacity = 0;         // 0: each backend's default
-  std::optional<Wait> wait;    // empty: each backend's default
+  size_t capacity = 0;       // 0: each backend's default
+  std::optional<Wait> wait;  // empty: each backend's default
   uint64_t seed = 0;
   double timeout_s = 60;
   bool floor = true;

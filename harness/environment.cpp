@@ -1,14 +1,14 @@
 #include "environment.hpp"
 
-#include <sys/utsname.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <set>
 #include <sstream>
+
+#include <sys/utsname.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -38,7 +38,8 @@ std::set<int> parse_cpu_list(const std::string& s) {
       if (dash == std::string::npos) {
         out.insert(std::stoi(part));
       } else {
-        for (int i = std::stoi(part.substr(0, dash)); i <= std::stoi(part.substr(dash + 1)); ++i) out.insert(i);
+        for (int i = std::stoi(part.substr(0, dash)); i <= std::stoi(part.substr(dash + 1)); ++i)
+          out.insert(i);
       }
     } catch (...) {
     }
@@ -110,8 +111,8 @@ std::string iso_date() {
 
 bool smt_siblings(int a, int b) {
   if (a == b) return false;
-  const auto sib = parse_cpu_list(
-      read_first_line(fmt::format("/sys/devices/system/cpu/cpu{}/topology/thread_siblings_list", a)));
+  const auto sib = parse_cpu_list(read_first_line(
+      fmt::format("/sys/devices/system/cpu/cpu{}/topology/thread_siblings_list", a)));
   return sib.count(b) != 0;
 }
 
@@ -133,8 +134,8 @@ nlohmann::json collect_context(const RunOptions& opt) {
   ::gethostname(host, sizeof host - 1);
   double load[3] = {0, 0, 0};
   ::getloadavg(load, 3);
-  const std::string governor = read_first_line(
-      fmt::format("/sys/devices/system/cpu/cpu{}/cpufreq/scaling_governor", std::max(0, opt.cpus.cpu_a)));
+  const std::string governor = read_first_line(fmt::format(
+      "/sys/devices/system/cpu/cpu{}/cpufreq/scaling_governor", std::max(0, opt.cpus.cpu_a)));
   double mhz = 0;
   try {
     mhz = std::stod(cpuinfo_field("cpu MHz"));
@@ -186,31 +187,38 @@ nlohmann::json collect_context(const RunOptions& opt) {
 std::vector<std::string> environment_warnings(const nlohmann::json& ctx, const RunOptions& opt) {
   std::vector<std::string> w;
   if (ctx.value("library_build_type", "") != "release") {
-    w.push_back("this is a debug build: numbers are meaningless; build with scripts/build.sh (release)");
+    w.push_back(
+        "this is a debug build: numbers are meaningless; build with scripts/build.sh (release)");
   }
   if (ctx.value("smt_siblings", false)) {
-    w.push_back(fmt::format("CPUs {} are SMT siblings of one core: they share L1/L2, so results "
-                            "are not cross-core; pick CPUs on different cores with --cpus",
-                            opt.cpus.to_string()));
+    w.push_back(
+        fmt::format("CPUs {} are SMT siblings of one core: they share L1/L2, so results "
+                    "are not cross-core; pick CPUs on different cores with --cpus",
+                    opt.cpus.to_string()));
   }
   if (allowed_cpus().size() < 2) {
-    w.push_back("fewer than two CPUs are available: both peers share one, spinning backends "
-                "fall back to yield");
+    w.push_back(
+        "fewer than two CPUs are available: both peers share one, spinning backends "
+        "fall back to yield");
   }
   const std::string virt = ctx.value("virtualization", "none");
   if (virt != "none") {
-    w.push_back("running in a virtual machine: blocking wake-ups (futex, pipe, socket) include "
-                "the hypervisor's IPI path and can be 5-10x slower than on bare metal");
+    w.push_back(
+        "running in a virtual machine: blocking wake-ups (futex, pipe, socket) include "
+        "the hypervisor's IPI path and can be 5-10x slower than on bare metal");
   }
   if (ctx.value("cpu_scaling_enabled", false)) {
-    w.push_back(fmt::format("CPU frequency governor is '{}': set 'performance' (cpupower "
-                            "frequency-set -g performance) for stable numbers",
-                            ctx.value("governor", "")));
+    w.push_back(
+        fmt::format("CPU frequency governor is '{}': set 'performance' (cpupower "
+                    "frequency-set -g performance) for stable numbers",
+                    ctx.value("governor", "")));
   }
   if (ctx.contains("load_avg") && ctx["load_avg"].is_array() && !ctx["load_avg"].empty() &&
       ctx["load_avg"][0].get<double>() > 0.5 * static_cast<double>(ctx.value("num_cpus", 1))) {
-    w.push_back(fmt::format("load average {:.2f} is high for {} CPUs: other work competes with "
-                            "the peers", ctx["load_avg"][0].get<double>(), ctx.value("num_cpus", 1)));
+    w.push_back(
+        fmt::format("load average {:.2f} is high for {} CPUs: other work competes with "
+                    "the peers",
+                    ctx["load_avg"][0].get<double>(), ctx.value("num_cpus", 1)));
   }
   if (!opt.cpus.pinned) {
     w.push_back("--cpus none: the scheduler places and moves the peers; results vary more");

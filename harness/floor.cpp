@@ -1,7 +1,5 @@
 #include "floor.hpp"
 
-#include <sched.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
@@ -9,6 +7,8 @@
 #include <new>
 #include <span>
 #include <vector>
+
+#include <sched.h>
 
 #include <fmt/format.h>
 
@@ -100,7 +100,8 @@ RepSample measure_memcpy(size_t size, int cpu, int64_t duration_ns) {
     cpu_set_t set;
     CPU_ZERO(&set);
     CPU_SET(cpu, &set);
-    if (::sched_setaffinity(0, sizeof set, &set) != 0) throw_errno(fmt::format("sched_setaffinity({})", cpu));
+    if (::sched_setaffinity(0, sizeof set, &set) != 0)
+      throw_errno(fmt::format("sched_setaffinity({})", cpu));
   }
   // Page-aligned source, destination 1 KiB past a page boundary: the same alignment every
   // repetition (malloc'd neighbours made 64-byte copies bimodal, 2.5 vs 19 ns) and no 4K aliasing

@@ -1,5 +1,10 @@
 #include "launcher.hpp"
 
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
@@ -8,11 +13,6 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <algorithm>
-#include <atomic>
-#include <cerrno>
-#include <cstring>
 
 #include <fmt/format.h>
 
@@ -48,7 +48,9 @@ struct Child {
   bool err_eof = false;
   bool killed = false;
   PeerReport report;
-  [[nodiscard]] bool done() const { return report.result.has_value() || !report.error.empty() || ctl_eof; }
+  [[nodiscard]] bool done() const {
+    return report.result.has_value() || !report.error.empty() || ctl_eof;
+  }
 };
 
 std::string describe_status(int status) {
@@ -174,7 +176,8 @@ std::vector<PeerReport> run_peers(const std::vector<PeerLaunch>& peers, double t
   if (!run_error.empty()) kill_all(kids);
 
   auto all_done = [&] {
-    return std::all_of(kids.begin(), kids.end(), [](const Child& k) { return k.pid < 0 || k.done(); });
+    return std::all_of(kids.begin(), kids.end(),
+                       [](const Child& k) { return k.pid < 0 || k.done(); });
   };
   while (run_error.empty() && !all_done()) {
     std::vector<pollfd> fds;
@@ -197,9 +200,10 @@ std::vector<PeerReport> run_peers(const std::vector<PeerLaunch>& peers, double t
       for (size_t i = 0; i < kids.size(); ++i) {
         if (!kids[i].done()) waiting += (waiting.empty() ? "" : ", ") + peers[i].label;
       }
-      run_error = fmt::format("timed out after {} s (--timeout) waiting for peer {}{}; a peer "
-                              "is stuck or the case needs more time", timeout_s, waiting,
-                              go_sent ? "" : " to get ready");
+      run_error = fmt::format(
+          "timed out after {} s (--timeout) waiting for peer {}{}; a peer "
+          "is stuck or the case needs more time",
+          timeout_s, waiting, go_sent ? "" : " to get ready");
       break;
     }
     const int n = ::poll(fds.data(), static_cast<nfds_t>(fds.size()),
@@ -224,7 +228,8 @@ std::vector<PeerReport> run_peers(const std::vector<PeerLaunch>& peers, double t
           k.err_eof = true;
         } else {
           k.stderr_tail.append(buf, static_cast<size_t>(r));
-          if (k.stderr_tail.size() > kStderrTail) k.stderr_tail.erase(0, k.stderr_tail.size() - kStderrTail);
+          if (k.stderr_tail.size() > kStderrTail)
+            k.stderr_tail.erase(0, k.stderr_tail.size() - kStderrTail);
         }
         continue;
       }
@@ -306,7 +311,8 @@ std::vector<PeerReport> run_peers(const std::vector<PeerLaunch>& peers, double t
       why = fmt::format("{}; {}", run_error, why);
     }
     const std::string tail = one_line(k.stderr_tail);
-    if (!tail.empty()) why += fmt::format(" [peer {} stderr: {}]", peers[i].label, tail.substr(0, 2000));
+    if (!tail.empty())
+      why += fmt::format(" [peer {} stderr: {}]", peers[i].label, tail.substr(0, 2000));
     k.report.result.reset();
     k.report.error = why;
   }
@@ -314,8 +320,8 @@ std::vector<PeerReport> run_peers(const std::vector<PeerLaunch>& peers, double t
   if (culprit >= 0 && run_error.empty()) {
     for (size_t i = 0; i < kids.size(); ++i) {
       if (static_cast<int>(i) != culprit && !kids[i].report.error.empty()) {
-        kids[i].report.error =
-            fmt::format("stopped because peer {} failed", peers[static_cast<size_t>(culprit)].label);
+        kids[i].report.error = fmt::format("stopped because peer {} failed",
+                                           peers[static_cast<size_t>(culprit)].label);
         kids[i].report.secondary = true;
       }
     }

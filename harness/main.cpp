@@ -3,13 +3,13 @@
 //   ipcperf list        the backends and their limits on this machine
 //   ipcperf clean       removes IPC objects left by ipcperf processes that died
 //   ipcperf peer ...    (hidden) one endpoint, spawned by `run`
-#include <unistd.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <random>
+
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -57,7 +57,8 @@ void check_writable(const std::string& path, std::string_view option) {
   if (!existed) std::remove(path.c_str());
 }
 
-RunOptions resolve_run_options(const RunArgs& a, CLI::App& run, const std::vector<std::string>& argv) {
+RunOptions resolve_run_options(const RunArgs& a, CLI::App& run,
+                               const std::vector<std::string>& argv) {
   RunOptions o;
   o.command_line = argv;
   const Suite* suite = find_suite(a.suite);
@@ -86,7 +87,8 @@ RunOptions resolve_run_options(const RunArgs& a, CLI::App& run, const std::vecto
     }
   }
   if (given("--workloads")) {
-    for (const auto& w : split_list(a.workloads, "--workloads")) o.workloads.push_back(parse_workload(w));
+    for (const auto& w : split_list(a.workloads, "--workloads"))
+      o.workloads.push_back(parse_workload(w));
   } else {
     for (auto w : suite->workloads) o.workloads.push_back(parse_workload(w));
   }
@@ -94,8 +96,8 @@ RunOptions resolve_run_options(const RunArgs& a, CLI::App& run, const std::vecto
     for (const auto& s : split_list(a.sizes, "--sizes")) {
       o.sizes.push_back(parse_size(s, "--sizes"));
       if (o.sizes.back() == 0) {
-        throw UsageError(fmt::format("--sizes: '{}' is not allowed: a message has at least {} bytes",
-                                     s, kMinMessageSize));
+        throw UsageError(fmt::format(
+            "--sizes: '{}' is not allowed: a message has at least {} bytes", s, kMinMessageSize));
       }
     }
   } else {
@@ -105,7 +107,8 @@ RunOptions resolve_run_options(const RunArgs& a, CLI::App& run, const std::vecto
   o.duration_ns = suite->duration_ns;
   if (given("--messages")) {
     o.messages = parse_count(a.messages, "--messages");
-    if (o.messages == 0) throw UsageError("--messages: 0 is not allowed: at least 1 measured message");
+    if (o.messages == 0)
+      throw UsageError("--messages: 0 is not allowed: at least 1 measured message");
   }
   if (given("--duration")) {
     o.duration_ns = parse_duration_ns(a.duration, "--duration");
@@ -201,7 +204,8 @@ int cmd_run(const RunArgs& a, CLI::App& run, const std::vector<std::string>& arg
   int failed = 0;
   for (const auto& c : result.cases) failed += c.status == CaseStatus::kFailed ? 1 : 0;
   if (failed > 0) {
-    fmt::print(stderr, "ipcperf: {} case{} failed (see the table)\n", failed, failed == 1 ? "" : "s");
+    fmt::print(stderr, "ipcperf: {} case{} failed (see the table)\n", failed,
+               failed == 1 ? "" : "s");
     return kExitFailed;
   }
   return kExitOk;
@@ -240,10 +244,13 @@ int cmd_list(bool json) {
     for (const auto& w : split_list(r["waits"].get<std::string>(), "waits")) {
       if (w != waits.substr(0, waits.find(','))) waits += "," + w;
     }
-    t.push_back({r["name"].get<std::string>(), r["family"].get<std::string>(), format_size(r["max_message_bytes"].get<size_t>()),
+    t.push_back({r["name"].get<std::string>(), r["family"].get<std::string>(),
+                 format_size(r["max_message_bytes"].get<size_t>()),
                  format_size(r["default_capacity_bytes"].get<size_t>()), waits,
                  r["summary"].get<std::string>() +
-                     (r["available"].get<bool>() ? "" : " [unavailable: " + r["unavailable_reason"].get<std::string>() + "]")});
+                     (r["available"].get<bool>()
+                          ? ""
+                          : " [unavailable: " + r["unavailable_reason"].get<std::string>() + "]")});
   }
   std::vector<size_t> w(t[0].size(), 0);
   for (const auto& row : t)
@@ -279,42 +286,61 @@ int real_main(int argc, char** argv) {
   set_self_exe(resolve_self());
   std::vector<std::string> args(argv, argv + argc);
 
-  CLI::App app{"ipcperf: benchmarks Linux IPC (shared memory vs message passing) between pairs of "
-               "real, pinned processes; every message verified."};
+  CLI::App app{
+      "ipcperf: benchmarks Linux IPC (shared memory vs message passing) between pairs of "
+      "real, pinned processes; every message verified."};
   app.set_version_flag("--version", fmt::format("ipcperf {} ({}, {} build)", build::kVersion,
                                                 build::kGitRevision, build::kBuildType));
   app.require_subcommand(1);
-  app.footer("Run 'ipcperf SUBCOMMAND --help' for the options of each. Docs: README.md, docs/method.md");
+  app.footer(
+      "Run 'ipcperf SUBCOMMAND --help' for the options of each. Docs: README.md, docs/method.md");
 
   // ---- run ----
   RunArgs ra;
   CLI::App* run = app.add_subcommand("run", "Run a benchmark suite and report (table, JSON, CSV)");
   run->add_option("--suite", ra.suite, "Defaults to start from: quick (default), ci, paper");
-  run->add_option("--backends", ra.backends, "Comma list of backends, or 'all' (see 'ipcperf list')");
-  run->add_option("--workloads", ra.workloads, "Comma list: pingpong (round trip), stream (throughput)");
-  run->add_option("--sizes", ra.sizes, "Comma list of message sizes in bytes; K/M suffixes (x1024), min 16");
-  run->add_option("--reps", ra.reps, "Repetitions per case, each a fresh pair of processes (default 5)");
-  auto* msgs = run->add_option("--messages", ra.messages, "Measured messages per repetition (k/M suffixes)");
-  auto* dur = run->add_option("--duration", ra.duration, "Measured time per repetition, e.g. 0.5s, 200ms (default 0.2s)");
+  run->add_option("--backends", ra.backends,
+                  "Comma list of backends, or 'all' (see 'ipcperf list')");
+  run->add_option("--workloads", ra.workloads,
+                  "Comma list: pingpong (round trip), stream (throughput)");
+  run->add_option("--sizes", ra.sizes,
+                  "Comma list of message sizes in bytes; K/M suffixes (x1024), min 16");
+  run->add_option("--reps", ra.reps,
+                  "Repetitions per case, each a fresh pair of processes (default 5)");
+  auto* msgs =
+      run->add_option("--messages", ra.messages, "Measured messages per repetition (k/M suffixes)");
+  auto* dur = run->add_option("--duration", ra.duration,
+                              "Measured time per repetition, e.g. 0.5s, 200ms (default 0.2s)");
   msgs->excludes(dur);
-  run->add_option("--warmup", ra.warmup, "Warm-up messages before the measured phase (default 1000)");
-  run->add_option("--cpus", ra.cpus, "CPUs of peers A,B (default: first two allowed); 0,0 = one core; none = unpinned");
-  run->add_option("--capacity", ra.capacity, "Buffer bytes per direction (K/M suffixes; default per backend)");
-  run->add_option("--wait", ra.wait, "How endpoints wait: spin, yield or block (default per backend)");
-  run->add_option("--seed", ra.seed, "Seed of the randomised case order (default random; recorded)");
-  run->add_option("--timeout", ra.timeout, "Seconds a repetition may take before its peers are killed (default 60)");
-  run->add_option("--sample-every", ra.sample_every, "Time 1 round trip in N for latency percentiles (power of two; default 64)");
-  run->add_flag("--no-floor", ra.no_floor, "Skip the hardware-floor rows (cache-line round trip, memcpy)");
+  run->add_option("--warmup", ra.warmup,
+                  "Warm-up messages before the measured phase (default 1000)");
+  run->add_option(
+      "--cpus", ra.cpus,
+      "CPUs of peers A,B (default: first two allowed); 0,0 = one core; none = unpinned");
+  run->add_option("--capacity", ra.capacity,
+                  "Buffer bytes per direction (K/M suffixes; default per backend)");
+  run->add_option("--wait", ra.wait,
+                  "How endpoints wait: spin, yield or block (default per backend)");
+  run->add_option("--seed", ra.seed,
+                  "Seed of the randomised case order (default random; recorded)");
+  run->add_option("--timeout", ra.timeout,
+                  "Seconds a repetition may take before its peers are killed (default 60)");
+  run->add_option("--sample-every", ra.sample_every,
+                  "Time 1 round trip in N for latency percentiles (power of two; default 64)");
+  run->add_flag("--no-floor", ra.no_floor,
+                "Skip the hardware-floor rows (cache-line round trip, memcpy)");
   run->add_option("--out", ra.out, "Write Google-Benchmark-compatible JSON to this file");
   run->add_option("--csv", ra.csv, "Write CSV to this file");
   run->add_flag("--quiet", ra.quiet, "No progress, warnings or table (errors and files only)");
 
   // ---- list ----
   bool list_json = false;
-  CLI::App* list = app.add_subcommand("list", "List the backends, their limits on this machine and semantics");
+  CLI::App* list =
+      app.add_subcommand("list", "List the backends, their limits on this machine and semantics");
   list->add_flag("--json", list_json, "Print JSON instead of a table");
 
-  CLI::App* clean = app.add_subcommand("clean", "Remove IPC objects left behind by ipcperf processes that died");
+  CLI::App* clean =
+      app.add_subcommand("clean", "Remove IPC objects left behind by ipcperf processes that died");
 
   // ---- peer (hidden: spawned by run) ----
   PeerArgs pa;
@@ -337,7 +363,10 @@ int real_main(int argc, char** argv) {
   if (argc > 1 && argv[1][0] != '-') {
     const std::string_view cmd = argv[1];
     if (cmd != "run" && cmd != "list" && cmd != "clean" && cmd != "peer") {
-      fmt::print(stderr, "ipcperf: unknown command '{}' (commands: run, list, clean; see 'ipcperf --help')\n", cmd);
+      fmt::print(
+          stderr,
+          "ipcperf: unknown command '{}' (commands: run, list, clean; see 'ipcperf --help')\n",
+          cmd);
       return kExitUsage;
     }
   }
@@ -350,7 +379,8 @@ int real_main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    fmt::print(stderr, "ipcperf: {}\nRun 'ipcperf --help' or 'ipcperf SUBCOMMAND --help'.\n", e.what());
+    fmt::print(stderr, "ipcperf: {}\nRun 'ipcperf --help' or 'ipcperf SUBCOMMAND --help'.\n",
+               e.what());
     return kExitUsage;
   }
 
@@ -360,7 +390,8 @@ int real_main(int argc, char** argv) {
     if (*clean) return cmd_clean();
     if (*peer) {
       pa.job.role = role == "A" ? Role::kA : Role::kB;
-      pa.job.workload = pa.backend == "floor-cacheline" ? Workload::kPingpong : parse_workload(workload);
+      pa.job.workload =
+          pa.backend == "floor-cacheline" ? Workload::kPingpong : parse_workload(workload);
       pa.job.options.wait = parse_wait(wait);
       return peer_main(pa);
     }

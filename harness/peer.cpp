@@ -12,8 +12,10 @@ namespace ipcperf {
 
 std::string_view to_string(Workload w) {
   switch (w) {
-    case Workload::kPingpong: return "pingpong";
-    case Workload::kStream: return "stream";
+    case Workload::kPingpong:
+      return "pingpong";
+    case Workload::kStream:
+      return "stream";
   }
   return "?";
 }
@@ -27,22 +29,32 @@ Workload parse_workload(std::string_view s) {
 nlohmann::json histogram_to_json(const Histogram& h) {
   nlohmann::json buckets = nlohmann::json::array();
   for (const auto& b : h.buckets()) buckets.push_back({b.lo, b.count});
-  return {{"digits", h.significant_digits()}, {"count", h.count()}, {"min", h.min()},
-          {"max", h.max()}, {"sum", h.sum()}, {"buckets", buckets}};
+  return {{"digits", h.significant_digits()},
+          {"count", h.count()},
+          {"min", h.min()},
+          {"max", h.max()},
+          {"sum", h.sum()},
+          {"buckets", buckets}};
 }
 
 Histogram histogram_from_json(const nlohmann::json& j) {
   Histogram h(j.at("digits").get<int>());
-  for (const auto& b : j.at("buckets")) h.add_bucket(b.at(0).get<uint64_t>(), b.at(1).get<uint64_t>());
-  h.restore_extremes(j.at("min").get<uint64_t>(), j.at("max").get<uint64_t>(), j.at("sum").get<double>());
+  for (const auto& b : j.at("buckets"))
+    h.add_bucket(b.at(0).get<uint64_t>(), b.at(1).get<uint64_t>());
+  h.restore_extremes(j.at("min").get<uint64_t>(), j.at("max").get<uint64_t>(),
+                     j.at("sum").get<double>());
   return h;
 }
 
 nlohmann::json outcome_to_json(const PeerOutcome& o) {
-  return {{"messages", o.messages},           {"bytes", o.bytes},
-          {"elapsed_ns", o.elapsed_ns},       {"verified", o.verified},
-          {"cpu_user_ns", o.cpu_user_ns},     {"cpu_sys_ns", o.cpu_sys_ns},
-          {"ctx_voluntary", o.ctx_voluntary}, {"ctx_involuntary", o.ctx_involuntary},
+  return {{"messages", o.messages},
+          {"bytes", o.bytes},
+          {"elapsed_ns", o.elapsed_ns},
+          {"verified", o.verified},
+          {"cpu_user_ns", o.cpu_user_ns},
+          {"cpu_sys_ns", o.cpu_sys_ns},
+          {"ctx_voluntary", o.ctx_voluntary},
+          {"ctx_involuntary", o.ctx_involuntary},
           {"latency", histogram_to_json(o.latency)}};
 }
 
@@ -62,17 +74,28 @@ PeerOutcome outcome_from_json(const nlohmann::json& j) {
 
 std::vector<std::string> peer_command_line(const std::string& backend, const PeerJob& job) {
   return {"peer",
-          "--backend", backend,
-          "--role", std::string(to_string(job.role)),
-          "--spec", job.spec,
-          "--workload", std::string(to_string(job.workload)),
-          "--size", std::to_string(job.size),
-          "--warmup", std::to_string(job.warmup),
-          "--messages", std::to_string(job.messages),
-          "--duration-ns", std::to_string(job.duration_ns),
-          "--sample-every", std::to_string(job.sample_every),
-          "--capacity", std::to_string(job.options.capacity),
-          "--wait", std::string(to_string(job.options.wait))};
+          "--backend",
+          backend,
+          "--role",
+          std::string(to_string(job.role)),
+          "--spec",
+          job.spec,
+          "--workload",
+          std::string(to_string(job.workload)),
+          "--size",
+          std::to_string(job.size),
+          "--warmup",
+          std::to_string(job.warmup),
+          "--messages",
+          std::to_string(job.messages),
+          "--duration-ns",
+          std::to_string(job.duration_ns),
+          "--sample-every",
+          std::to_string(job.sample_every),
+          "--capacity",
+          std::to_string(job.options.capacity),
+          "--wait",
+          std::string(to_string(job.options.wait))};
 }
 
 namespace {
@@ -94,7 +117,8 @@ void wait_go(int fd) {
     if (c == '\n') break;
     line += c;
   }
-  if (line != "GO") throw std::runtime_error(fmt::format("expected GO from the supervisor, got '{}'", line));
+  if (line != "GO")
+    throw std::runtime_error(fmt::format("expected GO from the supervisor, got '{}'", line));
 }
 
 }  // namespace

@@ -12,7 +12,7 @@
 namespace ipcperf {
 
 struct PeerArgs {
-  std::string backend;   // backend name, or "floor-cacheline"
+  std::string backend;  // backend name, or "floor-cacheline"
   PeerJob job;
   int control_fd = -1;
 };

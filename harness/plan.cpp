@@ -30,17 +30,21 @@ Plan build_plan(const RunOptions& opt) {
     throw UsageError("--messages / --duration: the measured phase needs a bound above zero");
   }
   if (opt.sample_every == 0 || (opt.sample_every & (opt.sample_every - 1)) != 0) {
-    throw UsageError(fmt::format("--sample-every: {} is not allowed: a power of two (1 = every "
-                                 "round trip)", opt.sample_every));
+    throw UsageError(
+        fmt::format("--sample-every: {} is not allowed: a power of two (1 = every "
+                    "round trip)",
+                    opt.sample_every));
   }
   if (!(opt.timeout_s > 0)) {
-    throw UsageError(fmt::format("--timeout: {} is not allowed: seconds above zero", opt.timeout_s));
+    throw UsageError(
+        fmt::format("--timeout: {} is not allowed: seconds above zero", opt.timeout_s));
   }
   for (size_t s : opt.sizes) {
     if (s < kMinMessageSize) {
       throw UsageError(fmt::format(
           "--sizes: {} bytes is too small: the minimum is {} bytes (every message carries its "
-          "8-byte sequence number, 4-byte size and 4-byte flags)", s, kMinMessageSize));
+          "8-byte sequence number, 4-byte size and 4-byte flags)",
+          s, kMinMessageSize));
     }
   }
 
@@ -52,7 +56,6 @@ Plan build_plan(const RunOptions& opt) {
     plan.cases.push_back(std::move(pc));
   };
 
-  const size_t largest = *std::max_element(opt.sizes.begin(), opt.sizes.end());
   if (opt.floor) {
     PlannedCase c;
     c.kind = CaseKind::kFloorCacheline;
@@ -68,8 +71,9 @@ Plan build_plan(const RunOptions& opt) {
   for (const auto& name : opt.backends) {
     auto backend = make_backend(name);
     if (!backend) {
-      throw UsageError(fmt::format("--backends: unknown backend '{}' (known: {}; see 'ipcperf list')",
-                                   name, fmt::join(backend_names(), ", ")));
+      throw UsageError(
+          fmt::format("--backends: unknown backend '{}' (known: {}; see 'ipcperf list')", name,
+                      fmt::join(backend_names(), ", ")));
     }
     const BackendInfo& info = backend->info();
     ChannelOptions co;
@@ -79,7 +83,8 @@ Plan build_plan(const RunOptions& opt) {
     if (opt.cpus.same_core() && co.wait == Wait::kSpin && info.family != Family::kInProcess) {
       plan.warnings.push_back(fmt::format(
           "{}: both peers share CPU {} and would spin against each other; using --wait yield "
-          "instead (pass --wait block to sleep)", name, opt.cpus.cpu_a));
+          "instead (pass --wait block to sleep)",
+          name, opt.cpus.cpu_a));
       co.wait = Wait::kYield;
       if (!info.waits.has(co.wait)) co.wait = info.default_wait;
     }
@@ -122,7 +127,6 @@ Plan build_plan(const RunOptions& opt) {
       add(std::move(c));
     }
   }
-  (void)largest;
 
   for (int ci = 0; ci < static_cast<int>(plan.cases.size()); ++ci) {
     if (!plan.cases[static_cast<size_t>(ci)].skip_reason.empty()) continue;

@@ -18,8 +18,8 @@ struct PlannedCase {
   CaseSpec spec;
   CaseKind kind = CaseKind::kWorkload;
   Workload workload = Workload::kPingpong;
-  ChannelOptions options;         // resolved (capacity, wait, max_message)
-  std::string skip_reason;        // non-empty: reported as skipped, never run
+  ChannelOptions options;   // resolved (capacity, wait, max_message)
+  std::string skip_reason;  // non-empty: reported as skipped, never run
 };
 
 struct Plan {

@@ -30,15 +30,15 @@ struct CaseSpec {
 struct RepSample {
   int rep_index = 0;
   bool ok = false;
-  std::string error;           // why it failed (empty when ok)
-  uint64_t messages = 0;       // measured messages (round trips for pingpong)
-  uint64_t verified = 0;       // messages received and verified by both peers, warm-up included
-  double real_ns = 0;          // ns per message (per round trip for pingpong; per copy for memcpy)
-  double cpu_ns = 0;           // CPU ns of both peers per message
-  double items_per_second = 0; // messages (round trips) per second
+  std::string error;            // why it failed (empty when ok)
+  uint64_t messages = 0;        // measured messages (round trips for pingpong)
+  uint64_t verified = 0;        // messages received and verified by both peers, warm-up included
+  double real_ns = 0;           // ns per message (per round trip for pingpong; per copy for memcpy)
+  double cpu_ns = 0;            // CPU ns of both peers per message
+  double items_per_second = 0;  // messages (round trips) per second
   double bytes_per_second = 0;
-  PeerOutcome a, b;            // raw peer reports (CPU, context switches, histograms)
-  Histogram latency{3};        // sampled latencies of this repetition (pingpong: round trips)
+  PeerOutcome a, b;      // raw peer reports (CPU, context switches, histograms)
+  Histogram latency{3};  // sampled latencies of this repetition (pingpong: round trips)
 };
 
 // Order statistics of one metric over the repetitions that passed.
@@ -52,16 +52,16 @@ enum class CaseStatus { kOk, kFailed, kSkipped };
 struct CaseResult {
   CaseSpec spec;
   CaseStatus status = CaseStatus::kOk;
-  std::string message;        // failure or skip reason (first failure's error when failed)
+  std::string message;  // failure or skip reason (first failure's error when failed)
   std::vector<RepSample> reps;
   // Filled by summarize():
   Stat real_ns, cpu_ns, items_per_second, bytes_per_second;
-  Histogram latency{3};       // all repetitions merged
-  std::string sampling;       // how latency was sampled, e.g. "1 in 64 round trips"
+  Histogram latency{3};  // all repetitions merged
+  std::string sampling;  // how latency was sampled, e.g. "1 in 64 round trips"
 };
 
 struct RunResult {
-  nlohmann::json context;     // Google Benchmark context + ipcperf's fields (environment.hpp)
+  nlohmann::json context;  // Google Benchmark context + ipcperf's fields (environment.hpp)
   std::vector<std::string> warnings;
   std::vector<CaseResult> cases;  // in plan order
   [[nodiscard]] bool all_ok() const {

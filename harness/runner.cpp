@@ -34,8 +34,10 @@ RepSample run_pair(const PlannedCase& pc, const RunOptions& opt, const std::stri
   for (int i = 0; i < 2; ++i) {
     const Role role = i == 0 ? Role::kA : Role::kB;
     peers[static_cast<size_t>(i)].label = std::string(to_string(role));
-    peers[static_cast<size_t>(i)].args = peer_command_line(backend_arg, make_job(pc, opt, role, ep.spec));
-    peers[static_cast<size_t>(i)].cpu = opt.cpus.pinned ? (i == 0 ? opt.cpus.cpu_a : opt.cpus.cpu_b) : -1;
+    peers[static_cast<size_t>(i)].args =
+        peer_command_line(backend_arg, make_job(pc, opt, role, ep.spec));
+    peers[static_cast<size_t>(i)].cpu =
+        opt.cpus.pinned ? (i == 0 ? opt.cpus.cpu_a : opt.cpus.cpu_b) : -1;
     peers[static_cast<size_t>(i)].inherit = role == Role::kA ? ep.inherit_a : ep.inherit_b;
   }
   auto reports = run_peers(peers, opt.timeout_s, &ep);
@@ -55,11 +57,13 @@ RepSample run_pair(const PlannedCase& pc, const RunOptions& opt, const std::stri
     s.error = fmt::format("unreadable peer result: {}", e.what());
     return s;
   }
-  const auto cpu_total = static_cast<double>(s.a.cpu_user_ns + s.a.cpu_sys_ns + s.b.cpu_user_ns + s.b.cpu_sys_ns);
+  const auto cpu_total =
+      static_cast<double>(s.a.cpu_user_ns + s.a.cpu_sys_ns + s.b.cpu_user_ns + s.b.cpu_sys_ns);
   if (pc.kind == CaseKind::kFloorCacheline || pc.workload == Workload::kPingpong) {
     // A times the round trips; B must have echoed exactly as many.
     if (pc.kind == CaseKind::kWorkload && s.b.messages != s.a.messages) {
-      s.error = fmt::format("peer B echoed {} measured messages, peer A sent {}", s.b.messages, s.a.messages);
+      s.error = fmt::format("peer B echoed {} measured messages, peer A sent {}", s.b.messages,
+                            s.a.messages);
       return s;
     }
     s.messages = s.a.messages;
@@ -73,7 +77,8 @@ RepSample run_pair(const PlannedCase& pc, const RunOptions& opt, const std::stri
     s.a.latency = Histogram(3);
   } else {
     if (s.b.messages != s.a.messages) {
-      s.error = fmt::format("peer B received {} measured messages, peer A sent {}", s.b.messages, s.a.messages);
+      s.error = fmt::format("peer B received {} measured messages, peer A sent {}", s.b.messages,
+                            s.a.messages);
       return s;
     }
     if (s.b.messages < 2 || s.b.elapsed_ns <= 0) {
@@ -101,8 +106,10 @@ RepSample run_repetition(const PlannedCase& pc, const RunOptions& opt, int rep_i
   s.rep_index = rep_index;
   try {
     if (pc.kind == CaseKind::kFloorMemcpy) {
-      const int64_t d = std::min<int64_t>(opt.messages != 0 ? 50'000'000 : opt.duration_ns, 100'000'000);
-      s = measure_memcpy(pc.spec.size, opt.cpus.pinned ? opt.cpus.cpu_a : -1, std::max<int64_t>(d, 1'000'000));
+      const int64_t d =
+          std::min<int64_t>(opt.messages != 0 ? 50'000'000 : opt.duration_ns, 100'000'000);
+      s = measure_memcpy(pc.spec.size, opt.cpus.pinned ? opt.cpus.cpu_a : -1,
+                         std::max<int64_t>(d, 1'000'000));
       s.rep_index = rep_index;
       return s;
     }
@@ -150,7 +157,8 @@ RunResult run_plan(const Plan& plan, const RunOptions& opt,
       c.sampling = opt.sample_every == 1 ? "every round trip"
                                          : fmt::format("1 in {} round trips", opt.sample_every);
     }
-    if (pc.kind == CaseKind::kFloorMemcpy || (pc.kind == CaseKind::kWorkload && pc.workload == Workload::kStream)) {
+    if (pc.kind == CaseKind::kFloorMemcpy ||
+        (pc.kind == CaseKind::kWorkload && pc.workload == Workload::kStream)) {
       c.sampling.clear();
     }
     r.cases.push_back(std::move(c));

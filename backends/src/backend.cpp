@@ -1,13 +1,13 @@
 #include "ipcperf/backend.hpp"
 
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
-
-#include <atomic>
-#include <cerrno>
-#include <cstdlib>
 
 #include <fmt/format.h>
 
@@ -20,9 +20,12 @@ std::string_view to_string(Role r) { return r == Role::kA ? "A" : "B"; }
 
 std::string_view to_string(Wait w) {
   switch (w) {
-    case Wait::kSpin: return "spin";
-    case Wait::kYield: return "yield";
-    case Wait::kBlock: return "block";
+    case Wait::kSpin:
+      return "spin";
+    case Wait::kYield:
+      return "yield";
+    case Wait::kBlock:
+      return "block";
   }
   return "?";
 }
@@ -36,9 +39,12 @@ Wait parse_wait(std::string_view s) {
 
 std::string_view to_string(Family f) {
   switch (f) {
-    case Family::kSharedMemory: return "shared memory";
-    case Family::kKernel: return "kernel";
-    case Family::kInProcess: return "in-process";
+    case Family::kSharedMemory:
+      return "shared memory";
+    case Family::kKernel:
+      return "kernel";
+    case Family::kInProcess:
+      return "in-process";
   }
   return "?";
 }
@@ -82,9 +88,9 @@ void Backend::check(const ChannelOptions& opt) const {
   if (opt.max_message != 0) {
     const size_t limit = max_message_size(opt);
     if (opt.max_message > limit) {
-      throw UsageError(fmt::format(
-          "{}: message size {} exceeds the maximum of {} bytes with --capacity {}", i.name,
-          opt.max_message, limit, resolve(opt).capacity));
+      throw UsageError(
+          fmt::format("{}: message size {} exceeds the maximum of {} bytes with --capacity {}",
+                      i.name, opt.max_message, limit, resolve(opt).capacity));
     }
   }
 }
@@ -165,8 +171,9 @@ std::optional<std::string> verify_message(std::span<const std::byte> received, u
     fill_message(good, want_seq, h.flags);
     size_t i = kMessageHeaderSize;
     while (i < want_size && good[i] == received[i]) ++i;
-    return fmt::format("corrupted payload in message seq {} ({} bytes): first difference at byte {}",
-                       want_seq, want_size, i);
+    return fmt::format(
+        "corrupted payload in message seq {} ({} bytes): first difference at byte {}", want_seq,
+        want_size, i);
   }
   return std::nullopt;
 }

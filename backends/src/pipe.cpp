@@ -3,12 +3,12 @@
 // staging copy for small messages), one read(2) into a buffer that usually holds the whole
 // frame; messages larger than the pipe buffer take several reads and writes.
 // Waits: block (default: the kernel sleeps the reader/writer), spin (O_NONBLOCK, busy retry).
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -28,12 +28,9 @@ size_t pipe_max_size() {
 
 struct Pipe {
   static const BackendInfo& info() {
-    static const BackendInfo i{"pipe",
-                               "two anonymous pipes, 4-byte length-prefixed frames",
-                               Family::kKernel,
-                               65536,
-                               WaitSet{}.add(Wait::kBlock).add(Wait::kSpin),
-                               Wait::kBlock};
+    static const BackendInfo i{
+        "pipe", "two anonymous pipes, 4-byte length-prefixed frames", Family::kKernel,
+        65536,  WaitSet{}.add(Wait::kBlock).add(Wait::kSpin),         Wait::kBlock};
     return i;
   }
   static size_t max_message(const ChannelOptions&) { return kMaxPipeMessage; }

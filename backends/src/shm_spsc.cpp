@@ -30,9 +30,10 @@ struct ShmSpsc {
   static size_t max_message(const ChannelOptions& o) { return SpscRing::max_message(o.capacity); }
   static void check(const ChannelOptions& o) {
     if (!SpscRing::valid_capacity(o.capacity)) {
-      throw UsageError(fmt::format(
-          "shm-spsc: --capacity {} is not allowed: it must be a power of two between {} and {} bytes",
-          o.capacity, SpscRing::kMinCapacity, SpscRing::kMaxCapacity));
+      throw UsageError(
+          fmt::format("shm-spsc: --capacity {} is not allowed: it must be a power of two between "
+                      "{} and {} bytes",
+                      o.capacity, SpscRing::kMinCapacity, SpscRing::kMaxCapacity));
     }
   }
   static Endpoints prepare(const ChannelOptions& o) {

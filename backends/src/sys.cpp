@@ -42,7 +42,8 @@ void write_full(int fd, const void* buf, size_t n, std::string_view what) {
     if (w < 0) {
       if (errno == EINTR) continue;
       if (errno == EPIPE || errno == ECONNRESET) {
-        throw PeerGone(fmt::format("{}: the receiving peer has gone ({})", what, errno_name(errno)));
+        throw PeerGone(
+            fmt::format("{}: the receiving peer has gone ({})", what, errno_name(errno)));
       }
       throw_errno(fmt::format("write({})", what));
     }
@@ -63,8 +64,8 @@ bool read_full(int fd, void* buf, size_t n, std::string_view what) {
     }
     if (r == 0) {
       if (got == 0) return false;
-      throw PeerGone(fmt::format("{}: the sending peer closed in the middle of a message ({} of {} bytes)",
-                                 what, got, n));
+      throw PeerGone(fmt::format(
+          "{}: the sending peer closed in the middle of a message ({} of {} bytes)", what, got, n));
     }
     got += static_cast<size_t>(r);
   }

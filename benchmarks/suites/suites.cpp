@@ -4,13 +4,30 @@ namespace ipcperf {
 
 std::span<const Suite> suites() {
   static const Suite kSuites[] = {
-      {"quick", "the default: a first look in under a minute (5 x 0.2 s per case)",
-       {"shm-spsc", "pipe"}, {"pingpong", "stream"}, {64, 4096, 65536}, 5, 200'000'000, 1000},
-      {"ci", "for regression gates: more repetitions, longer phases (10 x 0.5 s per case)",
-       {"shm-spsc", "pipe"}, {"pingpong", "stream"}, {64, 4096, 65536}, 10, 500'000'000, 5000},
-      {"paper", "for publication: sizes 16 B..1 MiB, 15 x 1 s per case (tens of minutes)",
-       {"all"}, {"pingpong", "stream"}, {16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576},
-       15, 1'000'000'000, 10000},
+      {"quick",
+       "the default: a first look in under a minute (5 x 0.2 s per case)",
+       {"shm-spsc", "pipe"},
+       {"pingpong", "stream"},
+       {64, 4096, 65536},
+       5,
+       200'000'000,
+       1000},
+      {"ci",
+       "for regression gates: more repetitions, longer phases (10 x 0.5 s per case)",
+       {"shm-spsc", "pipe"},
+       {"pingpong", "stream"},
+       {64, 4096, 65536},
+       10,
+       500'000'000,
+       5000},
+      {"paper",
+       "for publication: sizes 16 B..1 MiB, 15 x 1 s per case (tens of minutes)",
+       {"all"},
+       {"pingpong", "stream"},
+       {16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576},
+       15,
+       1'000'000'000,
+       10000},
   };
   return kSuites;
 }

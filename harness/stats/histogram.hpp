@@ -41,7 +41,8 @@ class Histogram {
 
   void record(uint64_t v, uint64_t n = 1) noexcept {
     if (v > kMaxValue) v = kMaxValue;
-    if (counts_.empty()) [[unlikely]] allocate();
+    if (counts_.empty()) [[unlikely]]
+      allocate();
     counts_[index_of(v)] += n;
     total_ += n;
     sum_ += static_cast<double>(v) * static_cast<double>(n);
@@ -50,7 +51,8 @@ class Histogram {
   }
 
   void merge(const Histogram& o) {
-    if (o.digits_ != digits_) throw std::invalid_argument("histogram: merge of different precision");
+    if (o.digits_ != digits_)
+      throw std::invalid_argument("histogram: merge of different precision");
     if (o.counts_.empty()) return;
     if (counts_.empty()) allocate();
     for (size_t i = 0; i < counts_.size(); ++i) counts_[i] += o.counts_[i];

@@ -20,26 +20,26 @@ struct PeerJob {
   std::string spec;  // the backend's Endpoints::spec
   ChannelOptions options;
   Workload workload = Workload::kPingpong;
-  size_t size = 64;           // bytes per message, header included
-  uint64_t warmup = 1000;     // messages before the measured phase
-  uint64_t messages = 0;      // measured messages; 0 = bounded by duration_ns instead
-  int64_t duration_ns = 0;    // measured phase length when messages == 0
-  uint32_t sample_every = 64; // pingpong: one round trip in this many is timed on its own
+  size_t size = 64;            // bytes per message, header included
+  uint64_t warmup = 1000;      // messages before the measured phase
+  uint64_t messages = 0;       // measured messages; 0 = bounded by duration_ns instead
+  int64_t duration_ns = 0;     // measured phase length when messages == 0
+  uint32_t sample_every = 64;  // pingpong: one round trip in this many is timed on its own
   // Called once the channel is open: reports READY and blocks until the supervisor says GO.
   std::function<void()> ready;
 };
 
 struct PeerOutcome {
-  uint64_t messages = 0;   // messages in the measured phase (round trips for pingpong)
-  uint64_t bytes = 0;      // payload bytes in the measured phase (one direction)
-  int64_t elapsed_ns = 0;  // measured phase: pingpong at A = all round trips; stream at B =
-                           // first to last measured message
-  uint64_t verified = 0;   // messages this peer received and verified, warm-up included
-  int64_t cpu_user_ns = 0; // this peer's CPU during its measured phase
+  uint64_t messages = 0;    // messages in the measured phase (round trips for pingpong)
+  uint64_t bytes = 0;       // payload bytes in the measured phase (one direction)
+  int64_t elapsed_ns = 0;   // measured phase: pingpong at A = all round trips; stream at B =
+                            // first to last measured message
+  uint64_t verified = 0;    // messages this peer received and verified, warm-up included
+  int64_t cpu_user_ns = 0;  // this peer's CPU during its measured phase
   int64_t cpu_sys_ns = 0;
   int64_t ctx_voluntary = 0;
   int64_t ctx_involuntary = 0;
-  Histogram latency{3};    // pingpong at A: sampled round-trip times (ns)
+  Histogram latency{3};  // pingpong at A: sampled round-trip times (ns)
 };
 
 }  // namespace ipcperf

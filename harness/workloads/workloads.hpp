@@ -54,9 +54,8 @@ struct Usage {
 namespace detail {
 
 inline void check(std::span<const std::byte> got, uint64_t seq, size_t size) {
-  if (got.size() != size || got.size() < kMessageHeaderSize ||
-      read_header(got).seq != seq || read_header(got).size != size ||
-      !payload_ok(got, seq)) [[unlikely]] {
+  if (got.size() != size || got.size() < kMessageHeaderSize || read_header(got).seq != seq ||
+      read_header(got).size != size || !payload_ok(got, seq)) [[unlikely]] {
     auto why = verify_message(got, seq, size);
     throw VerificationError(why ? *why : "message failed verification");
   }
@@ -167,7 +166,8 @@ PeerOutcome stream_a(Ch& ch, const PeerJob& job) {
   std::span<const std::byte> ack{rx.data(), n};
   const uint64_t ack_seq = job.warmup + i;
   check(ack, ack_seq, job.size);
-  if (!(read_header(ack).flags & kFlagAck)) throw VerificationError("stream: expected the acknowledgement");
+  if (!(read_header(ack).flags & kFlagAck))
+    throw VerificationError("stream: expected the acknowledgement");
   out.elapsed_ns = now_ns() - t0;
   Usage::now().store_delta(u0, out);
   out.messages = i;

@@ -1,19 +1,18 @@
 // ONE conformance suite, run against every registered backend: each backend gets it by being in
 // the registry. The supervisor side (prepare/cleanup) runs in the test process; endpoint B runs
 // in a forked child, endpoint A in the test process, exactly as two peers would.
-#include <gtest/gtest.h>
+#include <chrono>
+#include <functional>
+#include <random>
+#include <thread>
 
 #include <dirent.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
-#include <functional>
-#include <random>
-#include <thread>
-
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include "ipcperf/backend.hpp"
 #include "ipcperf/message.hpp"
@@ -27,7 +26,8 @@ std::vector<std::string> my_shm_objects() {
   const std::string prefix = fmt::format("ipcperf-{}-", ::getpid());
   if (DIR* d = ::opendir("/dev/shm")) {
     while (dirent* e = ::readdir(d)) {
-      if (std::string_view(e->d_name).substr(0, prefix.size()) == prefix) out.emplace_back(e->d_name);
+      if (std::string_view(e->d_name).substr(0, prefix.size()) == prefix)
+        out.emplace_back(e->d_name);
     }
     ::closedir(d);
   }
@@ -62,7 +62,8 @@ class Conformance : public ::testing::TestWithParam<std::string> {
       ::waitpid(child_, nullptr, 0);
     }
     if (prepared_) backend_->cleanup(ep_);
-    EXPECT_TRUE(my_shm_objects().empty()) << "left behind: " << fmt::format("{}", fmt::join(my_shm_objects(), " "));
+    EXPECT_TRUE(my_shm_objects().empty())
+        << "left behind: " << fmt::format("{}", fmt::join(my_shm_objects(), " "));
   }
 
   // Prepares the objects, forks endpoint B running `b` (its return value is the exit code), and
@@ -96,7 +97,8 @@ class Conformance : public ::testing::TestWithParam<std::string> {
   }
 
   // Echoes n messages back, verifying each against the expected sizes.
-  static int echo(AnyChannel& ch, uint64_t n, const std::function<size_t(uint64_t)>& size_of, size_t cap) {
+  static int echo(AnyChannel& ch, uint64_t n, const std::function<size_t(uint64_t)>& size_of,
+                  size_t cap) {
     std::vector<std::byte> buf(cap);
     for (uint64_t seq = 0; seq < n; ++seq) {
       const size_t got = ch.recv(buf);
@@ -117,7 +119,12 @@ class Conformance : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(Conformance, ExchangeOneMessageEachWay) {
-  auto a = start([](AnyChannel& ch) { return echo(ch, 1, [](uint64_t) { return 64; }, 64); }, 64);
+  auto a = start(
+      [](AnyChannel& ch) {
+        return echo(
+            ch, 1, [](uint64_t) { return 64; }, 64);
+      },
+      64);
   auto m = message(0, 64);
   a->send(m);
   std::vector<std::byte> buf(64);
@@ -128,7 +135,12 @@ TEST_P(Conformance, ExchangeOneMessageEachWay) {
 
 TEST_P(Conformance, ManyMessagesStayInOrder) {
   constexpr uint64_t kN = 20000;
-  auto a = start([](AnyChannel& ch) { return echo(ch, kN, [](uint64_t) { return 32; }, 32); }, 32);
+  auto a = start(
+      [](AnyChannel& ch) {
+        return echo(
+            ch, kN, [](uint64_t) { return 32; }, 32);
+      },
+      32);
   std::vector<std::byte> buf(32);
   for (uint64_t seq = 0; seq < kN; ++seq) {
     a->send(message(seq, 32));
@@ -141,7 +153,12 @@ TEST_P(Conformance, ManyMessagesStayInOrder) {
 
 TEST_P(Conformance, MaximumSizeRoundTrips) {
   const size_t max = std::min<size_t>(backend_->max_message_size(opt_), 16 * 1024 * 1024);
-  auto a = start([max](AnyChannel& ch) { return echo(ch, 3, [max](uint64_t) { return max; }, max); }, max);
+  auto a = start(
+      [max](AnyChannel& ch) {
+        return echo(
+            ch, 3, [max](uint64_t) { return max; }, max);
+      },
+      max);
   std::vector<std::byte> buf(max);
   for (uint64_t seq = 0; seq < 3; ++seq) {
     a->send(message(seq, max));
@@ -172,7 +189,8 @@ TEST_P(Conformance, RandomSizesVerifiedBothWays) {
   auto size_of = [max](uint64_t seq) {
     std::mt19937_64 r(seq * 7919 + 1);
     // Mostly small, some large: crosses buffer-full and wrap-around transitions.
-    return r() % 8 == 0 ? kMinMessageSize + r() % (max - kMinMessageSize + 1) : kMinMessageSize + r() % 200;
+    return r() % 8 == 0 ? kMinMessageSize + r() % (max - kMinMessageSize + 1)
+                        : kMinMessageSize + r() % 200;
   };
   auto a = start([&](AnyChannel& ch) { return echo(ch, kN, size_of, max); }, max);
   std::vector<std::byte> buf(max);

@@ -2,7 +2,11 @@
 // Google Benchmark's compare.py accepts two of our files, bad input exits 2 with a message and
 // leaves nothing behind, a peer killed mid-run fails only its case (exit 1), SIGINT stops
 // everything and cleans up, a stuck case times out.
-#include <gtest/gtest.h>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -10,13 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-#include <thread>
-
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 namespace {
@@ -84,7 +83,8 @@ std::vector<std::string> shm_objects(pid_t pid) {
   const std::string prefix = pid == 0 ? "ipcperf-" : fmt::format("ipcperf-{}-", pid);
   if (DIR* d = ::opendir("/dev/shm")) {
     while (dirent* e = ::readdir(d)) {
-      if (std::string_view(e->d_name).substr(0, prefix.size()) == prefix) out.emplace_back(e->d_name);
+      if (std::string_view(e->d_name).substr(0, prefix.size()) == prefix)
+        out.emplace_back(e->d_name);
     }
     ::closedir(d);
   }
@@ -115,9 +115,10 @@ class Cli : public ::testing::Test {
   static inline int counter_ = 0;
 };
 
-const std::vector<std::string> kSmall = {"run", "--backends", "shm-spsc,pipe", "--workloads",
-                                         "pingpong,stream", "--sizes", "64,4K", "--reps", "2",
-                                         "--messages", "3000", "--warmup", "200", "--seed", "7"};
+const std::vector<std::string> kSmall = {
+    "run",     "--backends", "shm-spsc,pipe", "--workloads", "pingpong,stream",
+    "--sizes", "64,4K",      "--reps",        "2",           "--messages",
+    "3000",    "--warmup",   "200",           "--seed",      "7"};
 
 std::vector<std::string> with(std::vector<std::string> a, std::initializer_list<std::string> more) {
   a.insert(a.end(), more);
@@ -164,7 +165,8 @@ TEST_F(Cli, SmallRunWritesEveryRow) {
       for (int s : {64, 4096}) {
         const std::string name = fmt::format("{}/{}/size:{}", w, b, s);
         EXPECT_EQ(iterations[name], 2) << name;
-        EXPECT_EQ(aggregates[name], (std::set<std::string>{"mean", "median", "stddev", "cv"})) << name;
+        EXPECT_EQ(aggregates[name], (std::set<std::string>{"mean", "median", "stddev", "cv"}))
+            << name;
       }
     }
   }
@@ -188,9 +190,9 @@ TEST_F(Cli, SmallRunWritesEveryRow) {
 TEST_F(Cli, GoogleBenchmarkCompareAcceptsTwoResults) {
   const char* compare = "/usr/share/benchmark/compare.py";
   if (!fs::exists(compare)) GTEST_SKIP() << "libbenchmark-tools is not installed";
-  auto args = std::vector<std::string>{"run", "--backends", "shm-spsc,pipe", "--workloads", "pingpong",
-                                       "--sizes", "64", "--reps", "3", "--messages", "2000",
-                                       "--warmup", "100", "--quiet"};
+  auto args = std::vector<std::string>{
+      "run",    "--backends", "shm-spsc,pipe", "--workloads", "pingpong", "--sizes", "64",
+      "--reps", "3",          "--messages",    "2000",        "--warmup", "100",     "--quiet"};
   ASSERT_EQ(run(with(args, {"--out", path("a.json")})).code, 0);
   ASSERT_EQ(run(with(args, {"--out", path("b.json")})).code, 0);
   std::string cmd = fmt::format("/usr/bin/python3 {} benchmarks {} {} > {} 2>&1", compare,
@@ -235,7 +237,8 @@ TEST_F(Cli, BadInputExitsTwoWithAClearMessage) {
     const std::string all = fmt::format("{}", fmt::join(c.args, " "));
     EXPECT_EQ(r.code, 2) << all << "\n" << r.err;
     EXPECT_NE(r.err.find(c.must_mention), std::string::npos) << all << "\nstderr: " << r.err;
-    EXPECT_LT(std::count(r.err.begin(), r.err.end(), '\n'), 4) << "one clear line, not a wall: " << r.err;
+    EXPECT_LT(std::count(r.err.begin(), r.err.end(), '\n'), 4)
+        << "one clear line, not a wall: " << r.err;
     EXPECT_TRUE(shm_objects(pid).empty()) << all;
   }
   EXPECT_FALSE(fs::exists("/nonexistent-dir/x.json"));
@@ -295,8 +298,8 @@ TEST_F(Cli, KilledPeerFailsOnlyItsCase) {
 }
 
 TEST_F(Cli, InterruptStopsPeersAndRemovesObjects) {
-  Proc p({"run", "--backends", "shm-spsc", "--workloads", "pingpong", "--sizes", "64", "--reps", "3",
-          "--duration", "5s", "--no-floor", "--quiet"});
+  Proc p({"run", "--backends", "shm-spsc", "--workloads", "pingpong", "--sizes", "64", "--reps",
+          "3", "--duration", "5s", "--no-floor", "--quiet"});
   std::vector<pid_t> kids;
   for (int i = 0; i < 500 && kids.size() < 2; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -312,8 +315,9 @@ TEST_F(Cli, InterruptStopsPeersAndRemovesObjects) {
 }
 
 TEST_F(Cli, StuckCaseTimesOut) {
-  auto r = run({"run", "--backends", "pipe", "--workloads", "pingpong", "--sizes", "64", "--reps", "1",
-                "--duration", "30s", "--timeout", "0.5", "--no-floor", "--out", path("t.json")});
+  auto r =
+      run({"run", "--backends", "pipe", "--workloads", "pingpong", "--sizes", "64", "--reps", "1",
+           "--duration", "30s", "--timeout", "0.5", "--no-floor", "--out", path("t.json")});
   EXPECT_EQ(r.code, 1) << r.err;
   const auto j = load(dir_ / "t.json");
   bool timed_out = false;
@@ -327,15 +331,16 @@ TEST_F(Cli, StuckCaseTimesOut) {
 
 TEST_F(Cli, SameCoreRunsWithYieldAndSkipsTheCachelineFloor) {
   auto r = run({"run", "--backends", "shm-spsc,pipe", "--workloads", "pingpong", "--sizes", "64",
-                "--reps", "1", "--messages", "500", "--warmup", "50", "--cpus", "0,0",
-                "--out", path("s.json")});
+                "--reps", "1", "--messages", "500", "--warmup", "50", "--cpus", "0,0", "--out",
+                path("s.json")});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.err.find("yield"), std::string::npos) << r.err;
   const auto j = load(dir_ / "s.json");
   bool skipped_floor = false, ran_yield = false;
   for (const auto& b : j["benchmarks"]) {
     if (b["name"] == "floor/cacheline") skipped_floor = b.value("error_occurred", false);
-    if (b["name"] == "pingpong/shm-spsc/wait:yield/size:64" && b["run_type"] == "iteration") ran_yield = true;
+    if (b["name"] == "pingpong/shm-spsc/wait:yield/size:64" && b["run_type"] == "iteration")
+      ran_yield = true;
   }
   EXPECT_TRUE(skipped_floor);
   EXPECT_TRUE(ran_yield);

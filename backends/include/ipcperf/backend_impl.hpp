@@ -4,10 +4,9 @@
 // A Traits class provides:
 //   static const BackendInfo& info();
 //   static size_t max_message(const ChannelOptions&);        // on this machine
-//   static void check(const ChannelOptions&);                // optional extra checks (may be empty)
-//   static Endpoints prepare(const ChannelOptions&);
-//   static void cleanup(Endpoints&) noexcept;
-//   class Channel { Channel(std::string_view spec, Role, const ChannelOptions&);
+//   static void check(const ChannelOptions&);                // optional extra checks (may be
+//   empty) static Endpoints prepare(const ChannelOptions&); static void cleanup(Endpoints&)
+//   noexcept; class Channel { Channel(std::string_view spec, Role, const ChannelOptions&);
 //                   void send(std::span<const std::byte>); size_t recv(std::span<std::byte>); };
 #pragma once
 
@@ -21,7 +20,8 @@ namespace ipcperf {
 template <class Ch>
 class AnyChannelOf final : public AnyChannel {
  public:
-  AnyChannelOf(std::string_view spec, Role role, const ChannelOptions& opt) : ch_(spec, role, opt) {}
+  AnyChannelOf(std::string_view spec, Role role, const ChannelOptions& opt)
+      : ch_(spec, role, opt) {}
   void send(std::span<const std::byte> msg) override { ch_.send(msg); }
   size_t recv(std::span<std::byte> buf) override { return ch_.recv(buf); }
 

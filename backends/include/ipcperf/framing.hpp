@@ -41,8 +41,7 @@ class FramedStream {
       write_all(staging_.data(), m.size() + 4);
       return;
     }
-    iovec iov[2] = {{const_cast<uint32_t*>(&len), 4},
-                    {const_cast<std::byte*>(m.data()), m.size()}};
+    iovec iov[2] = {{const_cast<uint32_t*>(&len), 4}, {const_cast<std::byte*>(m.data()), m.size()}};
     size_t left = 4 + m.size();
     int first = 0;
     while (left > 0) {
@@ -72,8 +71,10 @@ class FramedStream {
     uint32_t len;
     std::memcpy(&len, rbuf_.data() + begin_, 4);
     if (len > buf.size()) {
-      throw std::runtime_error(fmt::format("{}: frame of {} bytes exceeds the {}-byte buffer "
-                                           "(stream out of sync?)", what_, len, buf.size()));
+      throw std::runtime_error(
+          fmt::format("{}: frame of {} bytes exceeds the {}-byte buffer "
+                      "(stream out of sync?)",
+                      what_, len, buf.size()));
     }
     begin_ += 4;
     const size_t have = std::min<size_t>(end_ - begin_, len);
@@ -85,8 +86,10 @@ class FramedStream {
       if (r > 0) {
         got += static_cast<size_t>(r);
       } else if (r == 0) {
-        throw PeerGone(fmt::format("{}: the sending peer closed in the middle of a message "
-                                   "({} of {} bytes)", what_, got, len));
+        throw PeerGone(
+            fmt::format("{}: the sending peer closed in the middle of a message "
+                        "({} of {} bytes)",
+                        what_, got, len));
       } else {
         on_read_error();
       }

@@ -37,9 +37,7 @@ inline constexpr uint32_t kFlagAck = 1U << 1;
 
 // Per-sequence payload seed: a multiplicative hash so that neighbouring messages differ in
 // every word.
-constexpr uint64_t payload_seed(uint64_t seq) noexcept {
-  return (seq + 1) * 0x9E3779B97F4A7C15ULL;
-}
+constexpr uint64_t payload_seed(uint64_t seq) noexcept { return (seq + 1) * 0x9E3779B97F4A7C15ULL; }
 
 // Writes header and payload of message `seq` into buf (buf.size() is the message size,
 // >= kMinMessageSize).

@@ -9,8 +9,8 @@
 //                              (every cap/8 bytes and before it waits; every record in block mode)
 //   line 1   consumer_sleeping futex word: the consumer sleeps, waiting for data  (block wait)
 //   line 2   producer_sleeping futex word: the producer sleeps, waiting for space (block wait)
-//   line 3   magic, capacity, pid[2], closed[2]                              [written at open/close]
-//   line 4+  data[C]           records, 8-byte aligned
+//   line 3   magic, capacity, pid[2], closed[2]                              [written at
+//   open/close] line 4+  data[C]           records, 8-byte aligned
 //
 // A record is an 8-byte header word followed by the message bytes, padded to 8:
 //
@@ -57,8 +57,8 @@ class SpscRing {
   enum class Side : uint8_t { kProducer = 0, kConsumer = 1 };
 
   struct alignas(kLine) Control {
-    // Written by the consumer (see try_recv for when); read by the producer only when its cached copy
-    // says the ring is full.
+    // Written by the consumer (see try_recv for when); read by the producer only when its cached
+    // copy says the ring is full.
     alignas(kLine) std::atomic<uint64_t> head{0};
     alignas(kLine) std::atomic<uint32_t> consumer_sleeping{0};
     alignas(kLine) std::atomic<uint32_t> producer_sleeping{0};
@@ -183,7 +183,8 @@ class SpscRing {
   // Appends one message, waiting while the ring is full. Throws PeerGone when the consumer has
   // closed or died.
   void send(std::span<const std::byte> msg) {
-    if (try_send(msg)) [[likely]] return;
+    if (try_send(msg)) [[likely]]
+      return;
     wait_until([&] { return try_send(msg); }, ctl_->producer_sleeping, Side::kConsumer,
                /*drain_first=*/false);
   }
@@ -228,9 +229,10 @@ class SpscRing {
   // closed or died and everything it sent has been received.
   size_t recv(std::span<std::byte> buf) {
     int64_t n = try_recv(buf);
-    if (n >= 0) [[likely]] return static_cast<size_t>(n);
-    wait_until([&] { return (n = try_recv(buf)) >= 0; }, ctl_->consumer_sleeping,
-               Side::kProducer, /*drain_first=*/true);
+    if (n >= 0) [[likely]]
+      return static_cast<size_t>(n);
+    wait_until([&] { return (n = try_recv(buf)) >= 0; }, ctl_->consumer_sleeping, Side::kProducer,
+               /*drain_first=*/true);
     return static_cast<size_t>(n);
   }
 
