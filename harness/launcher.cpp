@@ -47,6 +47,7 @@ struct Child {
   bool ctl_eof = false;
   bool err_eof = false;
   bool killed = false;
+  bool gone = false;  // failed because the other peer went away
   PeerReport report;
   [[nodiscard]] bool done() const {
     return report.result.has_value() || !report.error.empty() || ctl_eof;
@@ -251,18 +252,29 @@ std::vector<PeerReport> run_peers(const std::vector<PeerLaunch>& peers, double t
           }
         } else if (line.rfind("ERROR ", 0) == 0) {
           k.report.error = line.substr(6);
+        } else if (line.rfind("GONE ", 0) == 0) {
+          k.report.error = line.substr(5);
+          k.gone = true;
         } else {
           k.report.error = fmt::format("unexpected control message '{}'", line);
         }
       }
     }
-    // One peer failed or died: the others cannot finish, stop them now.
-    for (size_t i = 0; i < kids.size() && culprit < 0; ++i) {
-      const Child& k = kids[i];
-      if (k.pid > 0 && (!k.report.error.empty() || (k.ctl_eof && !k.report.result))) {
-        culprit = static_cast<int>(i);
-        kill_all(kids);
+    // One peer failed or died: the others cannot finish, stop them now. The cause is the peer
+    // that died, else one that failed on its own, before one that only saw the other go (its
+    // GONE and the other's death can arrive in the same poll round).
+    if (culprit < 0) {
+      int best_rank = 3;
+      for (size_t i = 0; i < kids.size(); ++i) {
+        const Child& k = kids[i];
+        if (k.pid <= 0 || k.report.result) continue;
+        const int rank = k.report.error.empty() ? (k.ctl_eof ? 0 : 3) : (k.gone ? 2 : 1);
+        if (rank < best_rank) {
+          best_rank = rank;
+          culprit = static_cast<int>(i);
+        }
       }
+      if (culprit >= 0) kill_all(kids);
     }
     if (!go_sent && std::all_of(kids.begin(), kids.end(), [](const Child& k) { return k.ready; })) {
       for (auto& k : kids) {

@@ -143,8 +143,12 @@ int peer_main(PeerArgs& args) {
     send_line(ctl, "RESULT " + outcome_to_json(out).dump());
     return 0;
   } catch (const std::exception& e) {
+    // GONE: this peer failed because the other one went away (the supervisor then reports the
+    // other one's failure as the cause); ERROR: this peer failed on its own.
+    const bool gone = dynamic_cast<const PeerGone*>(&e) != nullptr;
     try {
-      send_line(ctl, fmt::format("ERROR peer {}: {}", to_string(args.job.role), e.what()));
+      send_line(ctl, fmt::format("{} peer {}: {}", gone ? "GONE" : "ERROR",
+                                 to_string(args.job.role), e.what()));
     } catch (...) {
       fmt::print(stderr, "peer {}: {}\n", to_string(args.job.role), e.what());
     }

@@ -245,12 +245,14 @@ TEST_P(Conformance, PeerExitIsAnErrorNotAHang) {
 
 TEST_P(Conformance, KilledPeerMakesSendFail) {
   auto a = start(
-      [](AnyChannel&) {
+      [](AnyChannel& ch) {
+        ch.send(message(0, 64));  // attached: now it may be killed
         ::pause();
         return 0;
       },
       4096);
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::vector<std::byte> hello(4096);
+  ASSERT_EQ(a->recv(hello), 64U);
   ::kill(child_, SIGKILL);
   EXPECT_THROW(
       {
