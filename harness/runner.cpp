@@ -153,13 +153,12 @@ RunResult run_plan(const Plan& plan, const RunOptions& opt,
       c.status = CaseStatus::kSkipped;
       c.message = pc.skip_reason;
     }
-    if (pc.kind == CaseKind::kFloorCacheline || pc.workload == Workload::kPingpong) {
+    // Latency is sampled where round trips are timed: pingpong and the cache-line floor.
+    const bool round_trips = pc.kind == CaseKind::kFloorCacheline ||
+                             (pc.kind == CaseKind::kWorkload && pc.workload == Workload::kPingpong);
+    if (round_trips) {
       c.sampling = opt.sample_every == 1 ? "every round trip"
                                          : fmt::format("1 in {} round trips", opt.sample_every);
-    }
-    if (pc.kind == CaseKind::kFloorMemcpy ||
-        (pc.kind == CaseKind::kWorkload && pc.workload == Workload::kStream)) {
-      c.sampling.clear();
     }
     r.cases.push_back(std::move(c));
   }
