@@ -2,7 +2,7 @@
 // into the loop: nothing virtual sits between two messages.
 //
 // Timing never distorts the loop: the measured phase is timed as a whole (two clock reads), and
-// pingpong times one round trip in every `sample_every` on its own (one clock_gettime pair, ~35 ns
+// pingpong times one round trip in every `sample_every` on its own (one clock_gettime pair, ~47 ns
 // on the reference machine, amortised to <1 ns per round trip at 1 in 64) for the latency
 // histogram. Both are CLOCK_MONOTONIC via the vDSO.
 #pragma once

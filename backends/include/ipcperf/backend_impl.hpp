@@ -1,13 +1,14 @@
 // Glue that turns a backend's Traits into a Backend: the run-time choice of backend ends here,
 // and run_workload is instantiated for the concrete channel type.
 //
-// A Traits class provides:
+// A Traits class provides (docs/adding-a-backend.md has the contract in full):
 //   static const BackendInfo& info();
-//   static size_t max_message(const ChannelOptions&);        // on this machine
-//   static void check(const ChannelOptions&);                // optional extra checks (may be
-//   empty) static Endpoints prepare(const ChannelOptions&); static void cleanup(Endpoints&)
-//   noexcept; class Channel { Channel(std::string_view spec, Role, const ChannelOptions&);
-//                   void send(std::span<const std::byte>); size_t recv(std::span<std::byte>); };
+//   static size_t max_message(const ChannelOptions&);  // on this machine
+//   static void check(const ChannelOptions&);          // extra checks (may do nothing)
+//   static Endpoints prepare(const ChannelOptions&);
+//   static void cleanup(Endpoints&) noexcept;
+//   class Channel: Channel(std::string_view spec, Role, const ChannelOptions&),
+//                  void send(std::span<const std::byte>), size_t recv(std::span<std::byte>)
 #pragma once
 
 #include <memory>

@@ -8,8 +8,8 @@
 //   offset 16  payload      word i (8 bytes) = mix(seq) + i; a partial last word holds the low
 //                           bytes of that value
 //
-// Fill and check are plain loops over 8-byte words that the compiler vectorises; checking 64 KiB
-// costs about a microsecond, far below the cost of moving it between cores.
+// Fill and check are plain loops over 8-byte words that the compiler vectorises (ipcperf_micro on
+// the reference VM: fill 64 KiB 2.5 us, check 3.3 us, i.e. 18-24 GB/s; 64 B: 2-3 ns).
 #pragma once
 
 #include <cstddef>

@@ -5,12 +5,13 @@
 //
 // Region layout (capacity C, a power of two):
 //
-//   line 0   head              consumer's published position (absolute bytes)  [consumer writes]
-//                              (every cap/8 bytes and before it waits; every record in block mode)
-//   line 1   consumer_sleeping futex word: the consumer sleeps, waiting for data  (block wait)
-//   line 2   producer_sleeping futex word: the producer sleeps, waiting for space (block wait)
-//   line 3   magic, capacity, pid[2], closed[2]                              [written at
-//   open/close] line 4+  data[C]           records, 8-byte aligned
+//   line 0   head: the consumer's published position (absolute bytes), written by the
+//            consumer every cap/8 bytes and when it finds the ring empty (every record in
+//            block mode)
+//   line 1   consumer_sleeping: futex word, the consumer sleeps waiting for data (block wait)
+//   line 2   producer_sleeping: futex word, the producer sleeps waiting for space (block wait)
+//   line 3   magic, capacity, pid[2], closed[2] (written at open and close)
+//   line 4+  data[C]: records, 8-byte aligned
 //
 // A record is an 8-byte header word followed by the message bytes, padded to 8:
 //
