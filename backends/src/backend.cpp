@@ -6,12 +6,15 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <mqueue.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
+#include "ipcperf/backend_impl.hpp"
 #include "ipcperf/message.hpp"
+#include "ipcperf/objects.hpp"
 #include "ipcperf/shm.hpp"
 
 namespace ipcperf {
@@ -79,6 +82,21 @@ std::vector<int> Endpoints::keep_only(Role role) {
 
 void Endpoints::close_all() { owned.clear(); }
 
+namespace detail {
+void pin_this_thread(int cpu) {
+  if (cpu < 0) return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  check_errnum(fmt::format("pthread_setaffinity_np(CPU {})", cpu),
+               ::pthread_setaffinity_np(::pthread_self(), sizeof set, &set));
+}
+}  // namespace detail
+
+void Backend::run_threads(const PeerJob&, const PeerJob&, int, int, PeerOutcome&, PeerOutcome&) {
+  throw std::logic_error(fmt::format("{} is not an in-process backend", info().name));
+}
+
 void Backend::check(const ChannelOptions& opt) const {
   const BackendInfo& i = info();
   if (!i.waits.has(opt.wait)) {
@@ -129,18 +147,49 @@ pid_t owner_of(std::string_view name) {
 bool dead(pid_t pid) { return ::kill(pid, 0) != 0 && errno == ESRCH; }
 }  // namespace
 
-std::vector<std::string> sweep_stale_objects() {
-  std::vector<std::string> removed;
-  if (DIR* d = ::opendir("/dev/shm")) {
+namespace {
+
+// Calls f(dir, name, owner pid) for each entry of dir named ipcperf-<pid>-*.
+template <class F>
+void for_each_named(const std::string& dir, F&& f) {
+  if (DIR* d = ::opendir(dir.c_str())) {
     while (dirent* e = ::readdir(d)) {
-      pid_t pid = owner_of(e->d_name);
-      if (pid > 0 && dead(pid) && ShmRegion::unlink(e->d_name)) {
-        removed.push_back(fmt::format("/dev/shm/{}", e->d_name));
-      }
+      if (const pid_t pid = owner_of(e->d_name); pid > 0) f(std::string(e->d_name), pid);
     }
     ::closedir(d);
   }
+}
+
+}  // namespace
+
+std::vector<std::string> sweep_stale_objects() {
+  std::vector<std::string> removed;
+  for_each_named("/dev/shm", [&](const std::string& n, pid_t pid) {
+    if (dead(pid) && ShmRegion::unlink(n)) removed.push_back("/dev/shm/" + n);
+  });
+  for_each_named("/dev/mqueue", [&](const std::string& n, pid_t pid) {
+    if (dead(pid) && ::mq_unlink(("/" + n).c_str()) == 0) removed.push_back("/dev/mqueue/" + n);
+  });
+  const std::string base = temp_base();
+  for_each_named(base, [&](const std::string& n, pid_t pid) {
+    if (!dead(pid)) return;
+    auto r = remove_private_dir(base + "/" + n);
+    removed.insert(removed.end(), r.begin(), r.end());
+  });
   return removed;
+}
+
+std::vector<std::string> objects_of(pid_t pid) {
+  std::vector<std::string> found;
+  auto collect = [&](const std::string& dir) {
+    for_each_named(dir, [&](const std::string& n, pid_t owner) {
+      if (owner == pid) found.push_back(dir + "/" + n);
+    });
+  };
+  collect("/dev/shm");
+  collect("/dev/mqueue");
+  collect(temp_base());
+  return found;
 }
 
 // ---- message.hpp -------------------------------------------------------------------------

@@ -39,7 +39,8 @@ struct Usage {
   int64_t user_ns = 0, sys_ns = 0, ctx_vol = 0, ctx_invol = 0;
   static Usage now() noexcept {
     rusage ru{};
-    ::getrusage(RUSAGE_SELF, &ru);
+    // This thread only: in-process backends run both endpoints as threads of one process.
+    ::getrusage(RUSAGE_THREAD, &ru);
     auto ns = [](const timeval& t) { return int64_t{t.tv_sec} * 1'000'000'000 + t.tv_usec * 1000; };
     return {ns(ru.ru_utime), ns(ru.ru_stime), ru.ru_nvcsw, ru.ru_nivcsw};
   }

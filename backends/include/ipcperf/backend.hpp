@@ -26,6 +26,8 @@
 #include <string_view>
 #include <vector>
 
+#include <sys/types.h>
+
 #include "ipcperf/sys.hpp"
 
 namespace ipcperf {
@@ -60,12 +62,16 @@ struct BackendInfo {
   size_t default_capacity;  // bytes of buffering per direction
   WaitSet waits;
   Wait default_wait;
+  // Datagrams may be dropped (udp): the workloads count losses instead of failing, and the
+  // channel's recv returns 0 when nothing arrived within its loss timeout (see workloads.hpp).
+  bool lossy = false;
 };
 
 struct ChannelOptions {
   size_t capacity = 0;  // bytes per direction; 0 = the backend's default
   Wait wait = Wait::kSpin;
   size_t max_message = 0;  // the largest message this run sends (sizes buffers)
+  bool tcp_nodelay = true;  // tcp only: TCP_NODELAY (--tcp-nodelay=0 turns Nagle back on)
 };
 
 // Objects created by prepare(). `spec` is opaque to the harness and travels to the peers on
@@ -117,7 +123,13 @@ class Backend {
   // Peer: attaches to the objects and runs the job on the concrete channel type.
   virtual PeerOutcome run_peer(const PeerJob& job) = 0;
 
-  // Peer or test: attaches and returns a type-erased channel.
+  // In-process backends (Family::kInProcess) only: runs A and B as two threads of this process,
+  // pinned to cpu_a / cpu_b (-1: not pinned). Cross-process backends throw std::logic_error.
+  virtual void run_threads(const PeerJob& a, const PeerJob& b, int cpu_a, int cpu_b,
+                           PeerOutcome& out_a, PeerOutcome& out_b);
+
+  // Peer or test: attaches and returns a type-erased channel. In-process backends: both
+  // endpoints are opened in one process, from the spec of one prepare().
   virtual std::unique_ptr<AnyChannel> open(std::string_view spec, Role role,
                                            const ChannelOptions& opt) = 0;
 
@@ -142,8 +154,12 @@ std::span<const RegistryEntry> registry();
 std::unique_ptr<Backend> make_backend(std::string_view name);
 std::vector<std::string> backend_names();
 
-// Removes shared-memory objects (and, as backends add them, other object kinds) named
-// ipcperf-<pid>-* whose pid is no longer alive. Returns what was removed.
+// Removes the IPC objects of ipcperf processes that are no longer alive: /dev/shm and
+// /dev/mqueue entries named ipcperf-<pid>-*, private directories $TMPDIR/ipcperf-<pid>-*
+// (FIFOs, socket paths) and the System V queues recorded in them. Returns what was removed.
 std::vector<std::string> sweep_stale_objects();
+
+// Every object that exists now and was named after `pid` (the leak check of the tests).
+std::vector<std::string> objects_of(pid_t pid);
 
 }  // namespace ipcperf

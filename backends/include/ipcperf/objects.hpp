@@ -1,0 +1,29 @@
+// Where backends put objects that live in a file system: a private directory per prepare(),
+// $TMPDIR/ipcperf-<pid>-<n>.XXXXXX (mkdtemp, mode 0700), for FIFOs and socket paths; and a record
+// of System V queues (which have no name) kept in that directory, so that the stale sweep can
+// find the queues of a supervisor that was killed before its cleanup.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace ipcperf {
+
+// The base directory: $TMPDIR when set and absolute, else /tmp.
+std::string temp_base();
+
+// Creates a private directory named after this process (see above). Throws SystemError.
+std::string make_private_dir();
+
+// Removes a private directory: every entry in it, the System V queues recorded in it (when their
+// creator is still the one recorded), and the directory. Safe on a missing directory.
+// Returns what was removed.
+std::vector<std::string> remove_private_dir(const std::string& dir) noexcept;
+
+// Records a System V message queue created by this process in `dir` (file "sysv-msqids").
+void record_sysv_queue(const std::string& dir, int msqid);
+
+// The ids of the System V message queues whose creator uid is ours (from /proc/sysvipc/msg).
+std::vector<int> own_sysv_queues();
+
+}  // namespace ipcperf

@@ -1,0 +1,103 @@
+#include "ipcperf/objects.hpp"
+
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include <dirent.h>
+#include <sys/msg.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "ipcperf/sys.hpp"
+
+namespace ipcperf {
+
+namespace {
+constexpr const char* kSysvRecord = "sysv-msqids";
+}
+
+std::string temp_base() {
+  const char* t = std::getenv("TMPDIR");
+  if (t != nullptr && t[0] == '/') {
+    std::string s = t;
+    while (s.size() > 1 && s.back() == '/') s.pop_back();
+    return s;
+  }
+  return "/tmp";
+}
+
+std::string make_private_dir() {
+  static std::atomic<unsigned> counter{0};
+  std::string templ =
+      fmt::format("{}/ipcperf-{}-d{}.XXXXXX", temp_base(), ::getpid(), counter.fetch_add(1));
+  if (::mkdtemp(templ.data()) == nullptr) {
+    throw_errno(fmt::format("mkdtemp(\"{}\")", templ),
+                "set TMPDIR to a writable directory");
+  }
+  // mkdtemp creates 0700 already; say it again in case of an odd umask-less libc.
+  ::chmod(templ.c_str(), 0700);
+  return templ;
+}
+
+void record_sysv_queue(const std::string& dir, int msqid) {
+  msqid_ds ds{};
+  check_errno("msgctl(IPC_STAT)", [&] { return ::msgctl(msqid, IPC_STAT, &ds); });
+  std::ofstream f(dir + "/" + kSysvRecord, std::ios::app);
+  f << msqid << ' ' << static_cast<long long>(ds.msg_ctime) << '\n';
+  if (!f) throw std::runtime_error(fmt::format("cannot write {}/{}", dir, kSysvRecord));
+}
+
+std::vector<std::string> remove_private_dir(const std::string& dir) noexcept {
+  std::vector<std::string> removed;
+  try {
+    std::ifstream rec(dir + "/" + kSysvRecord);
+    int id = 0;
+    long long ctime = 0;
+    while (rec >> id >> ctime) {
+      msqid_ds ds{};
+      // Only the queue that was recorded: an id can be reused after its queue is gone.
+      if (::msgctl(id, IPC_STAT, &ds) == 0 && static_cast<long long>(ds.msg_ctime) == ctime &&
+          ds.msg_perm.cuid == ::geteuid() && ::msgctl(id, IPC_RMID, nullptr) == 0) {
+        removed.push_back(fmt::format("System V message queue {}", id));
+      }
+    }
+    if (DIR* d = ::opendir(dir.c_str())) {
+      while (dirent* e = ::readdir(d)) {
+        const std::string_view n = e->d_name;
+        if (n == "." || n == "..") continue;
+        const std::string path = dir + "/" + e->d_name;
+        if (::unlink(path.c_str()) == 0) removed.push_back(path);
+      }
+      ::closedir(d);
+    }
+    if (::rmdir(dir.c_str()) == 0) removed.push_back(dir);
+  } catch (...) {
+    // Cleanup never throws; what could not be removed is found by the next sweep.
+  }
+  return removed;
+}
+
+std::vector<int> own_sysv_queues() {
+  std::vector<int> ids;
+  std::ifstream f("/proc/sysvipc/msg");
+  std::string line;
+  std::getline(f, line);  // header
+  // key msqid perms cbytes qnum lspid lrpid uid gid cuid cgid stime rtime ctime
+  while (std::getline(f, line)) {
+    std::istringstream in(line);
+    long long key = 0, msqid = 0, perms = 0, cbytes = 0, qnum = 0, lspid = 0, lrpid = 0, uid = 0,
+              gid = 0, cuid = -1;
+    if (in >> key >> msqid >> perms >> cbytes >> qnum >> lspid >> lrpid >> uid >> gid >> cuid &&
+        cuid == static_cast<long long>(::geteuid())) {
+      ids.push_back(static_cast<int>(msqid));
+    }
+  }
+  return ids;
+}
+
+}  // namespace ipcperf
