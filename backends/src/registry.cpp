@@ -9,6 +9,7 @@ std::unique_ptr<Backend> make_shm_spsc_backend();
 std::unique_ptr<Backend> make_pipe_backend();
 std::unique_ptr<Backend> make_fifo_backend();
 std::unique_ptr<Backend> make_uds_stream_backend();
+std::unique_ptr<Backend> make_uds_seqpacket_backend();
 
 std::span<const RegistryEntry> registry() {
   static const RegistryEntry entries[] = {
@@ -16,6 +17,7 @@ std::span<const RegistryEntry> registry() {
       {"pipe", make_pipe_backend},
       {"fifo", make_fifo_backend},
       {"uds-stream", make_uds_stream_backend},
+      {"uds-seqpacket", make_uds_seqpacket_backend},
   };
   return entries;
 }
