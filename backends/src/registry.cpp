@@ -10,6 +10,7 @@ std::unique_ptr<Backend> make_pipe_backend();
 std::unique_ptr<Backend> make_fifo_backend();
 std::unique_ptr<Backend> make_uds_stream_backend();
 std::unique_ptr<Backend> make_uds_seqpacket_backend();
+std::unique_ptr<Backend> make_tcp_backend();
 
 std::span<const RegistryEntry> registry() {
   static const RegistryEntry entries[] = {
@@ -18,6 +19,7 @@ std::span<const RegistryEntry> registry() {
       {"fifo", make_fifo_backend},
       {"uds-stream", make_uds_stream_backend},
       {"uds-seqpacket", make_uds_seqpacket_backend},
+      {"tcp", make_tcp_backend},
   };
   return entries;
 }
