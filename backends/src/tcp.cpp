@@ -9,8 +9,8 @@
 // TCP_NODELAY is on unless ChannelOptions::tcp_nodelay is false (Nagle's algorithm back on).
 // Capacity: by default (0) the buffers are left to the kernel's autotuning (net.ipv4.tcp_wmem /
 // tcp_rmem), as an untouched TCP socket has them; --capacity sets SO_SNDBUF and SO_RCVBUF, which
-// fixes them (autotuning off). A fixed buffer of the unix sockets' default size (212992) makes
-// loopback TCP throughput: stream of 4 KiB messages ~3.5x slower than autotuned here.
+// fixes them (autotuning off). With a fixed buffer of the unix sockets' default size (212992),
+// a stream of 4 KiB messages ran ~3.5x slower than autotuned here (docs/backends/tcp.md).
 // Waits: block (default), spin (O_NONBLOCK after the connection is made). Peer death: EOF or
 // ECONNRESET on read, EPIPE / ECONNRESET on write.
 #include <charconv>
