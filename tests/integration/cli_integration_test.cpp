@@ -107,12 +107,17 @@ class Cli : public ::testing::Test {
   }
   // Every IPC object a supervisor pid left: /dev/shm, /dev/mqueue, private directories with
   // FIFOs and socket paths (all named ipcperf-<pid>-*), and System V queues (which have no name)
-  // that did not exist when the test started.
+  // that did not exist when the test started and whose last users are all gone (a queue of an
+  // unrelated process that runs at the same time has a live last sender or receiver).
   std::vector<std::string> leftovers(pid_t pid) const {
     std::vector<std::string> out = ipcperf::objects_of(pid);
     for (int id : ipcperf::own_sysv_queues()) {
-      if (std::find(sysv_before_.begin(), sysv_before_.end(), id) == sysv_before_.end())
-        out.push_back(fmt::format("System V queue {}", id));
+      if (std::find(sysv_before_.begin(), sysv_before_.end(), id) != sysv_before_.end()) continue;
+      msqid_ds ds{};
+      if (::msgctl(id, IPC_STAT, &ds) != 0) continue;  // removed meanwhile
+      auto live = [](pid_t p) { return p > 0 && (::kill(p, 0) == 0 || errno == EPERM); };
+      if (live(ds.msg_lspid) || live(ds.msg_lrpid)) continue;
+      out.push_back(fmt::format("System V queue {}", id));
     }
     return out;
   }
