@@ -6,12 +6,20 @@
 namespace ipcperf {
 
 std::unique_ptr<Backend> make_shm_spsc_backend();
+std::unique_ptr<Backend> make_shm_mutex_backend();
+std::unique_ptr<Backend> make_shm_boost_spsc_backend();
 std::unique_ptr<Backend> make_pipe_backend();
+std::unique_ptr<Backend> make_thread_boost_spsc_backend();
+std::unique_ptr<Backend> make_thread_moodycamel_backend();
 
 std::span<const RegistryEntry> registry() {
   static const RegistryEntry entries[] = {
       {"shm-spsc", make_shm_spsc_backend},
+      {"shm-mutex", make_shm_mutex_backend},
+      {"shm-boost-spsc", make_shm_boost_spsc_backend},
       {"pipe", make_pipe_backend},
+      {"thread-boost-spsc", make_thread_boost_spsc_backend},
+      {"thread-moodycamel", make_thread_moodycamel_backend},
   };
   return entries;
 }

@@ -46,6 +46,11 @@ class Conformance : public ::testing::TestWithParam<std::string> {
     ::signal(SIGPIPE, SIG_IGN);  // as in the peers: a dead reader is EPIPE, not a dead test
     backend_ = make_backend(GetParam());
     ASSERT_NE(backend_, nullptr);
+    if (backend_->info().family == Family::kInProcess) {
+      // Endpoint B runs in a forked child here, and an in-process channel cannot reach it.
+      // Until B runs as a thread for these, tests/unit/inprocess_test.cpp covers them.
+      GTEST_SKIP() << "in-process backend: covered by inprocess_test";
+    }
     opt_ = backend_->resolve({});
     opt_.wait = backend_->info().default_wait;
     try {
