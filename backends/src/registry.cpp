@@ -9,6 +9,7 @@ std::unique_ptr<Backend> make_shm_spsc_backend();
 std::unique_ptr<Backend> make_shm_mutex_backend();
 std::unique_ptr<Backend> make_shm_boost_spsc_backend();
 std::unique_ptr<Backend> make_pipe_backend();
+std::unique_ptr<Backend> make_thread_spsc_backend();
 std::unique_ptr<Backend> make_thread_boost_spsc_backend();
 std::unique_ptr<Backend> make_thread_moodycamel_backend();
 
@@ -18,6 +19,7 @@ std::span<const RegistryEntry> registry() {
       {"shm-mutex", make_shm_mutex_backend},
       {"shm-boost-spsc", make_shm_boost_spsc_backend},
       {"pipe", make_pipe_backend},
+      {"thread-spsc", make_thread_spsc_backend},
       {"thread-boost-spsc", make_thread_boost_spsc_backend},
       {"thread-moodycamel", make_thread_moodycamel_backend},
   };
