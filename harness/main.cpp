@@ -254,7 +254,11 @@ int cmd_list(bool json) {
     }
     t.push_back({r["name"].get<std::string>(), r["family"].get<std::string>(),
                  format_size(r["max_message_bytes"].get<size_t>()),
-                 format_size(r["default_capacity_bytes"].get<size_t>()), waits,
+                 // 0: the kernel sizes the buffers (tcp's autotuning)
+                 r["default_capacity_bytes"].get<size_t>() == 0
+                     ? std::string("auto")
+                     : format_size(r["default_capacity_bytes"].get<size_t>()),
+                 waits,
                  r["summary"].get<std::string>() +
                      (r["available"].get<bool>()
                           ? ""
