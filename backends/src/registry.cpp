@@ -7,6 +7,8 @@ namespace ipcperf {
 
 // Shared memory.
 std::unique_ptr<Backend> make_shm_spsc_backend();
+std::unique_ptr<Backend> make_shm_mutex_backend();
+std::unique_ptr<Backend> make_shm_boost_spsc_backend();
 // Kernel message passing.
 std::unique_ptr<Backend> make_pipe_backend();
 std::unique_ptr<Backend> make_fifo_backend();
@@ -15,16 +17,22 @@ std::unique_ptr<Backend> make_uds_seqpacket_backend();
 std::unique_ptr<Backend> make_tcp_backend();
 // In-process references.
 std::unique_ptr<Backend> make_thread_spsc_backend();
+std::unique_ptr<Backend> make_thread_boost_spsc_backend();
+std::unique_ptr<Backend> make_thread_moodycamel_backend();
 
 std::span<const RegistryEntry> registry() {
   static const RegistryEntry entries[] = {
       {"shm-spsc", make_shm_spsc_backend},
+      {"shm-mutex", make_shm_mutex_backend},
+      {"shm-boost-spsc", make_shm_boost_spsc_backend},
       {"pipe", make_pipe_backend},
       {"fifo", make_fifo_backend},
       {"uds-stream", make_uds_stream_backend},
       {"uds-seqpacket", make_uds_seqpacket_backend},
       {"tcp", make_tcp_backend},
       {"thread-spsc", make_thread_spsc_backend},
+      {"thread-boost-spsc", make_thread_boost_spsc_backend},
+      {"thread-moodycamel", make_thread_moodycamel_backend},
   };
   return entries;
 }
