@@ -378,7 +378,9 @@ TEST_F(Cli, EveryBackendRunsAndLeavesNothing) {
           << b["name"] << ": " << b["error_message"];
     } else {
       EXPECT_GT(b["verified_messages"].get<uint64_t>(), 0U) << b["name"];
-      if (b.value("in_process", false)) EXPECT_EQ(b["family"], "in-process") << b["name"];
+      if (b.value("in_process", false)) {
+        EXPECT_EQ(b["family"], "in-process") << b["name"];
+      }
     }
   }
   for (const auto& name : ipcperf::backend_names()) EXPECT_TRUE(seen.count(name)) << name;
