@@ -10,14 +10,15 @@
 #   --backends   comma list (default: pipe,fifo,uds-stream,uds-dgram,uds-seqpacket,tcp,udp,
 #                posix-mq,sysv-mq); one not registered in ipcperf yet shows "not in ipcperf"
 #   --sizes      message sizes in bytes, K/M suffixes (default 64)
-#   --reps       repetitions of each tool per backend; medians are compared (default 5)
+#   --reps       rounds = repetitions of each tool per backend; medians are compared (default 5)
 #   --cpus       the two CPUs A,B (default: the first two this process may use)
 #   --duration   measured seconds per repetition: ipcperf --duration, the reference's
 #                --benchmark_min_time (default 0.2)
 #   --out        directory for the JSON files and the table (default results/syscall-ref-<UTC>)
 #
-# The two tools run interleaved: per backend, one right after the other, alternating which goes
-# first, so that a slow drift of the machine affects both alike.
+# The two tools run interleaved: in each of N rounds, every backend gets one repetition of
+# ipcperf and one of the reference back to back, alternating which goes first, so that a slow
+# drift of the machine affects both alike. Medians are taken over the rounds.
 # Exit status: 0 when every compared row is within 10 %, 1 when one is not or a run failed,
 # 2 on a usage error.
 set -euo pipefail
@@ -69,7 +70,7 @@ fi
 
 ipcperf_deps || exit 1
 trap 'ipcperf_return_ownership build results' EXIT
-scripts/build.sh release --target ipcperf ipcperf_syscall_ref
+scripts/build.sh release --target ipcperf ipcperf_syscall_ref >&2
 
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out=${out:-results/syscall-ref-$stamp}
@@ -93,40 +94,41 @@ for b in listing:
 EOF
 }
 
-ipcperf_log "CPUs $cpus, sizes $sizes, $reps repetitions of $duration s per tool and backend; results in $out"
+ipcperf_log "CPUs $cpus, sizes $sizes, $reps rounds of $duration s per tool and backend; results in $out"
 status=0
-i=0
 IFS=, read -r -a backend_list <<<"$backends"
-for b in "${backend_list[@]}"; do
-  run_ipcperf() {
-    local s
-    s=$(accepted_sizes "$b")
-    [[ -n $s ]] || return 0
-    ipcperf_log "ipcperf run: $b"
-    "$ipcperf" run --backends "$b" --workloads pingpong --sizes "$s" --reps "$reps" \
-      --duration "${duration}s" --cpus "$cpus" --no-floor --quiet --out "$out/ipcperf-$b.json" ||
-      status=1
-  }
-  run_ref() {
-    ipcperf_log "reference: $b"
-    "$ref" --cpus "$cpus" --sizes "$sizes" --benchmark_filter="^syscall_ref/$b/" \
-      --benchmark_repetitions="$reps" --benchmark_min_time="$duration" \
-      --benchmark_out="$out/ref-$b.json" --benchmark_out_format=json >"$out/ref-$b.log" 2>&1 ||
-      status=1
-  }
-  if ((i % 2 == 0)); then
-    run_ipcperf
-    run_ref
-  else
-    run_ref
-    run_ipcperf
-  fi
-  i=$((i + 1))
+run_ipcperf() { # backend round
+  local s
+  s=$(accepted_sizes "$1")
+  [[ -n $s ]] || return 0
+  "$ipcperf" run --backends "$1" --workloads pingpong --sizes "$s" --reps 1 \
+    --duration "${duration}s" --cpus "$cpus" --no-floor --quiet --out "$out/ipcperf-$1-$2.json" ||
+    status=1
+}
+run_ref() { # backend round
+  "$ref" --cpus "$cpus" --sizes "$sizes" --benchmark_filter="^syscall_ref/$1/" \
+    --benchmark_repetitions=1 --benchmark_min_time="$duration" \
+    --benchmark_out="$out/ref-$1-$2.json" --benchmark_out_format=json >"$out/ref-$1-$2.log" 2>&1 ||
+    status=1
+}
+for ((round = 0; round < reps; round++)); do
+  ipcperf_log "round $((round + 1)) of $reps: ${backends//,/ }"
+  i=0
+  for b in "${backend_list[@]}"; do
+    if (((i + round) % 2 == 0)); then
+      run_ipcperf "$b" "$round"
+      run_ref "$b" "$round"
+    else
+      run_ref "$b" "$round"
+      run_ipcperf "$b" "$round"
+    fi
+    i=$((i + 1))
+  done
 done
 
 table_status=0
 /usr/bin/python3 - "$out" "$backends" "$sizes" "$cpus" "$reps" >"$out/table.txt" <<'EOF' ||
-import json, os, re, sys
+import json, os, re, statistics, sys
 
 out, backends, sizes, cpus, reps = sys.argv[1:6]
 backends = backends.split(",")
@@ -145,25 +147,30 @@ def load(path):
     try:
         with open(path) as f:
             return json.load(f)
-    except FileNotFoundError:
+    except (FileNotFoundError, json.JSONDecodeError):
         return None
 
 
-def rows(doc, key_of):
-    """{(backend, size): {"median": ns, "cv": fraction, "error": message}} from a
-    Google-Benchmark-schema file."""
-    res = {}
-    for r in (doc or {}).get("benchmarks", []):
-        key = key_of(r)
-        if key is None:
+def rows(prefix, key_of):
+    """{(backend, size): {"median": ns, "cv": fraction, "n": count, "error": message}} from the
+    per-repetition rows of every Google-Benchmark-schema file <prefix>-<round>.json."""
+    values, res = {}, {}
+    for name in sorted(os.listdir(out)):
+        if not re.fullmatch(re.escape(prefix) + r"-\d+\.json", name):
             continue
+        for r in (load(os.path.join(out, name)) or {}).get("benchmarks", []):
+            key = key_of(r)
+            if key is None or r.get("run_type", "iteration") != "iteration":
+                continue
+            if r.get("error_occurred"):
+                res.setdefault(key, {}).setdefault("error", r.get("error_message", "error"))
+            else:
+                values.setdefault(key, []).append(r["real_time"] * to_ns[r.get("time_unit", "ns")])
+    for key, v in values.items():
         e = res.setdefault(key, {})
-        if r.get("error_occurred"):
-            e.setdefault("error", r.get("error_message", "error"))
-        elif r.get("run_type") == "aggregate" and r.get("aggregate_name") == "median":
-            e["median"] = r["real_time"] * to_ns[r.get("time_unit", "ns")]
-        elif r.get("run_type") == "aggregate" and r.get("aggregate_name") == "cv":
-            e["cv"] = r["real_time"]
+        e["median"], e["n"] = statistics.median(v), len(v)
+        if len(v) > 1:
+            e["cv"] = statistics.stdev(v) / statistics.mean(v)
     return res
 
 
@@ -197,8 +204,8 @@ listing = {b["name"]: b for b in load(os.path.join(out, "list.json")) or []}
 table = [("backend", "size", "ipcperf median", "reference median", "ratio", "within 10 %?")]
 notes, bad = [], False
 for b in backends:
-    ip = rows(load(os.path.join(out, f"ipcperf-{b}.json")), ipcperf_key)
-    rf = rows(load(os.path.join(out, f"ref-{b}.json")), ref_key)
+    ip = rows(f"ipcperf-{b}", ipcperf_key)
+    rf = rows(f"ref-{b}", ref_key)
     for s in sizes:
         ie, re_ = ip.get((b, s)), rf.get((b, s))
         if b not in listing:
@@ -214,6 +221,8 @@ for b in backends:
         if ie and re_ and "median" in ie and "median" in re_:
             q = ie["median"] / re_["median"]
             ratio = f"{q:.2f}"
+            if ie["n"] < int(reps) or re_["n"] < int(reps):
+                ratio += f" (n={ie['n']}/{re_['n']})"
             if 0.9 <= q <= 1.1:
                 verdict = "yes"
             else:
@@ -232,11 +241,12 @@ for n, r in enumerate(table):
         print("-" * (sum(widths) + 2 * (len(widths) - 1)))
 print(
     f"\npingpong round trips (one-way latency = RTT/2) between CPUs {cpus}; medians of {reps} "
-    "repetitions per tool, each a fresh pair of processes; ±: coefficient of variation.\n"
+    "repetitions per tool, each a fresh pair of processes; ±: coefficient of variation of the "
+    "repetitions.\n"
     "ratio = ipcperf / reference. The reference is the minimal loop of the same system calls "
     "(build/release/ipcperf_syscall_ref): no framing, no verification, no sampling clock.\n"
-    "The two tools ran interleaved: per backend one right after the other, alternating which "
-    "went first, so that drift of the machine affects both alike."
+    "The two tools ran interleaved: one repetition of each per backend and round, back to back, "
+    "alternating which went first, so that drift of the machine affects both alike."
 )
 for n, text in enumerate(notes, 1):
     print(f"[{n}] {text}")
@@ -244,7 +254,7 @@ sys.exit(1 if bad else 0)
 EOF
   table_status=$?
 cat "$out/table.txt"
-ipcperf_log "table: $out/table.txt; JSON: $out/ipcperf-*.json, $out/ref-*.json (output: ref-*.log)"
+ipcperf_log "table: $out/table.txt; JSON per round: $out/ipcperf-*-N.json, $out/ref-*-N.json (.log: the reference's output)"
 if ((status != 0 || table_status != 0)); then
   ipcperf_log "not every row is within 10 % (or a run failed): see above"
   exit 1
