@@ -20,6 +20,7 @@
 #include <atomic>
 #include <cerrno>
 #include <charconv>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -35,7 +36,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
-#include <signal.h>
 #include <sys/msg.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -167,7 +167,7 @@ class EchoChild {
   // Forks; the child pins itself to g_cpu_b, runs body (which returns when a call fails, e.g. on
   // end of file) and exits without running any destructor of the parent's objects.
   template <class Body>
-  explicit EchoChild(Body&& body) {
+  explicit EchoChild(Body body) {
     const pid_t parent = ::getpid();
     pid_ = check_errno("fork", [] { return ::fork(); });
     if (pid_ == 0) {
@@ -657,7 +657,7 @@ struct SysvMqRef {
 // --- the benchmark ----------------------------------------------------------------------------
 
 template <class M>
-void BM_SyscallRef(benchmark::State& state) {
+void pingpong_ref(benchmark::State& state) {
   const auto n = static_cast<size_t>(state.range(0));
   try {
     // Declared in this order so that the child is killed before the objects are removed.
@@ -692,15 +692,15 @@ struct Mechanism {
   void (*fn)(benchmark::State&);
 };
 constexpr Mechanism kMechanisms[] = {
-    {"pipe", BM_SyscallRef<PipeRef>},
-    {"fifo", BM_SyscallRef<FifoRef>},
-    {"uds-stream", BM_SyscallRef<UdsStreamRef>},
-    {"uds-dgram", BM_SyscallRef<UdsDgramRef>},
-    {"uds-seqpacket", BM_SyscallRef<UdsSeqpacketRef>},
-    {"tcp", BM_SyscallRef<TcpRef>},
-    {"udp", BM_SyscallRef<UdpRef>},
-    {"posix-mq", BM_SyscallRef<PosixMqRef>},
-    {"sysv-mq", BM_SyscallRef<SysvMqRef>},
+    {"pipe", pingpong_ref<PipeRef>},
+    {"fifo", pingpong_ref<FifoRef>},
+    {"uds-stream", pingpong_ref<UdsStreamRef>},
+    {"uds-dgram", pingpong_ref<UdsDgramRef>},
+    {"uds-seqpacket", pingpong_ref<UdsSeqpacketRef>},
+    {"tcp", pingpong_ref<TcpRef>},
+    {"udp", pingpong_ref<UdpRef>},
+    {"posix-mq", pingpong_ref<PosixMqRef>},
+    {"sysv-mq", pingpong_ref<SysvMqRef>},
 };
 
 // --- command line (our flags, taken out before Google Benchmark sees argv) --------------------
@@ -735,7 +735,7 @@ int64_t parse_size(const std::string& s) {
   if (ec == std::errc() && (rest == "K" || rest == "k")) {
     v *= 1024;
   } else if (ec == std::errc() && (rest == "M" || rest == "m")) {
-    v *= 1024 * 1024;
+    v *= int64_t{1024} * 1024;
   } else if (ec != std::errc() || !rest.empty()) {
     v = -1;
   }
