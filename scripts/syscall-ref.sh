@@ -34,7 +34,7 @@ reps=5
 cpus=
 duration=0.2
 out=
-usage() { sed -n '2,22s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+usage() { sed -n '2,23s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 while (($# > 0)); do
   case $1 in
     --backends | --sizes | --reps | --cpus | --duration | --out)
