@@ -229,7 +229,7 @@ TEST_P(Conformance, ExchangeOneMessageEachWay) {
 TEST_P(Conformance, ManyMessagesStayInOrder) {
   const uint64_t kN = round_trips(20000);
   auto a = start(
-      [this](AnyChannel& ch) {
+      [this, kN](AnyChannel& ch) {
         return echo(
             ch, kN, [](uint64_t) { return 32; }, 32);
       },
