@@ -7,11 +7,13 @@ namespace ipcperf {
 
 std::unique_ptr<Backend> make_shm_spsc_backend();
 std::unique_ptr<Backend> make_pipe_backend();
+std::unique_ptr<Backend> make_uds_dgram_backend();
 
 std::span<const RegistryEntry> registry() {
   static const RegistryEntry entries[] = {
       {"shm-spsc", make_shm_spsc_backend},
       {"pipe", make_pipe_backend},
+      {"uds-dgram", make_uds_dgram_backend},
   };
   return entries;
 }
