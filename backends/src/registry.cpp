@@ -8,12 +8,14 @@ namespace ipcperf {
 std::unique_ptr<Backend> make_shm_spsc_backend();
 std::unique_ptr<Backend> make_pipe_backend();
 std::unique_ptr<Backend> make_uds_dgram_backend();
+std::unique_ptr<Backend> make_udp_backend();
 
 std::span<const RegistryEntry> registry() {
   static const RegistryEntry entries[] = {
       {"shm-spsc", make_shm_spsc_backend},
       {"pipe", make_pipe_backend},
       {"uds-dgram", make_uds_dgram_backend},
+      {"udp", make_udp_backend},
   };
   return entries;
 }
