@@ -36,8 +36,7 @@ std::string make_private_dir() {
   std::string templ =
       fmt::format("{}/ipcperf-{}-d{}.XXXXXX", temp_base(), ::getpid(), counter.fetch_add(1));
   if (::mkdtemp(templ.data()) == nullptr) {
-    throw_errno(fmt::format("mkdtemp(\"{}\")", templ),
-                "set TMPDIR to a writable directory");
+    throw_errno(fmt::format("mkdtemp(\"{}\")", templ), "set TMPDIR to a writable directory");
   }
   // mkdtemp creates 0700 already; say it again in case of an odd umask-less libc.
   ::chmod(templ.c_str(), 0700);

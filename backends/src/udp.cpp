@@ -75,6 +75,13 @@ struct Udp {
     return i;
   }
   static size_t max_message(const ChannelOptions&) { return kMaxUdpPayload; }
+  static void check_size(const ChannelOptions& o) {
+    if (o.max_message <= kMaxUdpPayload) return;
+    throw UsageError(fmt::format(
+        "udp: message size {} exceeds the maximum of {} bytes (an IPv4 datagram is at most 65535 "
+        "bytes, less 20 of IP and 8 of UDP header)",
+        o.max_message, kMaxUdpPayload));
+  }
   static void check(const ChannelOptions& o) {
     if (o.capacity < kMinCapacity || o.capacity % 2 != 0 || o.capacity > INT_MAX) {
       throw UsageError(fmt::format(

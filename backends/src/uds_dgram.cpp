@@ -72,6 +72,14 @@ struct UdsDgram {
   static size_t max_message(const ChannelOptions& o) {
     return o.capacity > kSendBufSlack ? o.capacity - kSendBufSlack : 0;
   }
+  static void check_size(const ChannelOptions& o) {
+    if (o.max_message <= max_message(o)) return;
+    throw UsageError(fmt::format(
+        "uds-dgram: message size {} exceeds the maximum of {} bytes with --capacity {} (a "
+        "datagram must fit the send buffer less {} bytes: give --capacity {} or more)",
+        o.max_message, max_message(o), o.capacity, kSendBufSlack,
+        o.max_message + kSendBufSlack + (o.max_message + kSendBufSlack) % 2));
+  }
   static void check(const ChannelOptions& o) {
     if (o.capacity < kMinCapacity || o.capacity % 2 != 0 || o.capacity > INT_MAX) {
       throw UsageError(fmt::format(
