@@ -7,6 +7,7 @@
 // the peer's liveness is looked at), spin (MSG_DONTWAIT, busy retry).
 // Peer death: datagram sockets give no EOF, so the peer's pid comes from a hello when the channel
 // opens; a send to a closed peer fails at once with ECONNREFUSED.
+#include <algorithm>
 #include <climits>
 #include <cstdio>
 #include <cstring>
@@ -29,6 +30,10 @@ namespace {
 // unix_dgram_sendmsg() refuses (EMSGSIZE) a datagram longer than sk_sndbuf - 32; measured on
 // this machine: with SO_SNDBUF reading 212992, 212960 bytes go, 212961 do not.
 constexpr size_t kSendBufSlack = 32;
+// A datagram is one skb: up to MAX_SKB_FRAGS (17) pages of fragments and a linear part from one
+// kmalloc, at most 4 MiB less 320 bytes of skb_shared_info. Measured here (x86-64, 4 KiB pages)
+// with a 32 MiB SO_SNDBUFFORCE: 4263616 bytes go, 4263617 fail with ENOBUFS.
+constexpr size_t kLargestDatagram = 4 * 1024 * 1024 - 320 + 17 * 4096;
 // Below this the kernel raises the buffer to its own minimum (SOCK_MIN_SNDBUF, ~4.6 KB).
 constexpr size_t kMinCapacity = 8192;
 
@@ -70,10 +75,16 @@ struct UdsDgram {
   }
   // capacity is the send buffer as the kernel accounts it (SO_SNDBUF as read back).
   static size_t max_message(const ChannelOptions& o) {
-    return o.capacity > kSendBufSlack ? o.capacity - kSendBufSlack : 0;
+    return std::min(kLargestDatagram, o.capacity > kSendBufSlack ? o.capacity - kSendBufSlack : 0);
   }
   static void check_size(const ChannelOptions& o) {
     if (o.max_message <= max_message(o)) return;
+    if (o.max_message > kLargestDatagram) {
+      throw UsageError(fmt::format(
+          "uds-dgram: message size {} exceeds the maximum of {} bytes (the largest skb the kernel "
+          "builds for one datagram: a 4 MiB kmalloc plus 17 page fragments)",
+          o.max_message, kLargestDatagram));
+    }
     throw UsageError(fmt::format(
         "uds-dgram: message size {} exceeds the maximum of {} bytes with --capacity {} (a "
         "datagram must fit the send buffer less {} bytes: give --capacity {} or more)",
@@ -218,6 +229,10 @@ struct UdsDgram {
         case EAGAIN:
           // spin: nothing there (or the send buffer is full); block: a 100 ms timeout passed.
           return spin_ ? watch_.spin_tick() : watch_.alive();
+        case ENOBUFS:
+          throw SystemError(err, fmt::format("uds-dgram: {}", doing),
+                            "the kernel could not allocate the datagram's buffer (large datagrams "
+                            "need physically contiguous memory)");
         case ECONNREFUSED:  // the peer's socket is closed (the first send after it went)
         case ENOTCONN:      // ... and every send after that
         case ECONNRESET:
