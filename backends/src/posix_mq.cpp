@@ -28,8 +28,8 @@ namespace {
 // With CAP_SYS_RESOURCE the sysctls do not bind; these do (include/linux/ipc_namespace.h).
 constexpr long long kHardMsgMax = 65536;
 constexpr long long kHardMsgSizeMax = 16 * 1024 * 1024;
-// RLIMIT_MSGQUEUE charges per queue maxmsg * (sizeof(struct msg_msg) + msgsize) plus one
-// posix_msg_tree_node per priority in use, up to MQ_PRIO_MAX (ipc/mqueue.c, mqueue_get_inode()).
+// RLIMIT_MSGQUEUE charges per queue maxmsg * (sizeof(struct msg_msg) + msgsize) plus
+// min(maxmsg, MQ_PRIO_MAX) posix_msg_tree_nodes (ipc/mqueue.c, mqueue_get_inode(); x86-64 sizes).
 constexpr long long kMsgMsgBytes = 48;
 constexpr long long kTreeNodeBytes = 48;
 constexpr long long kMqPrioMax = 32768;

@@ -16,8 +16,7 @@ std::span<const RegistryEntry> registry() {
   static const RegistryEntry entries[] = {
       {"shm-spsc", make_shm_spsc_backend},   {"pipe", make_pipe_backend},
       {"uds-dgram", make_uds_dgram_backend}, {"udp", make_udp_backend},
-      {"posix-mq", make_posix_mq_backend},
-      {"sysv-mq", make_sysv_mq_backend},
+      {"posix-mq", make_posix_mq_backend},   {"sysv-mq", make_sysv_mq_backend},
   };
   return entries;
 }
