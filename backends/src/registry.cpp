@@ -13,11 +13,16 @@ std::unique_ptr<Backend> make_posix_mq_backend();
 std::unique_ptr<Backend> make_sysv_mq_backend();
 
 std::span<const RegistryEntry> registry() {
+  // clang-format off
   static const RegistryEntry entries[] = {
-      {"shm-spsc", make_shm_spsc_backend},   {"pipe", make_pipe_backend},
-      {"uds-dgram", make_uds_dgram_backend}, {"udp", make_udp_backend},
-      {"posix-mq", make_posix_mq_backend},   {"sysv-mq", make_sysv_mq_backend},
+      {"shm-spsc", make_shm_spsc_backend},
+      {"pipe", make_pipe_backend},
+      {"uds-dgram", make_uds_dgram_backend},
+      {"udp", make_udp_backend},
+      {"posix-mq", make_posix_mq_backend},
+      {"sysv-mq", make_sysv_mq_backend},
   };
+  // clang-format on
   return entries;
 }
 

@@ -23,9 +23,9 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include "ipcperf/backend.hpp"
 #include <fmt/format.h>
 
-#include "ipcperf/backend.hpp"
 #include "workloads/workloads.hpp"
 
 namespace ipcperf {
