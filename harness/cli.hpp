@@ -52,6 +52,7 @@ struct RunOptions {
   Placement cpus;
   size_t capacity = 0;       // 0: each backend's default
   std::optional<Wait> wait;  // empty: each backend's default
+  bool tcp_nodelay = true;   // tcp: TCP_NODELAY
   uint64_t seed = 0;
   double timeout_s = 60;
   bool floor = true;

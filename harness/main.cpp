@@ -37,7 +37,7 @@ constexpr int kExitUsage = 2;
 // Raw option text, parsed after CLI11 so that every error names the value and what is allowed.
 struct RunArgs {
   std::string suite = "quick", backends, workloads, sizes, messages, duration, warmup, cpus,
-              capacity, wait, seed, sample_every = "64";
+              capacity, wait, seed, sample_every = "64", tcp_nodelay = "1";
   int reps = 0;
   double timeout = 60;
   bool no_floor = false;
@@ -122,6 +122,14 @@ RunOptions resolve_run_options(const RunArgs& a, CLI::App& run,
     if (o.capacity == 0) throw UsageError("--capacity: 0 is not allowed: give bytes, e.g. 64K");
   }
   if (given("--wait")) o.wait = parse_wait(a.wait);
+  if (a.tcp_nodelay == "1" || a.tcp_nodelay == "on" || a.tcp_nodelay == "true") {
+    o.tcp_nodelay = true;
+  } else if (a.tcp_nodelay == "0" || a.tcp_nodelay == "off" || a.tcp_nodelay == "false") {
+    o.tcp_nodelay = false;
+  } else {
+    throw UsageError(
+        fmt::format("--tcp-nodelay: '{}' is not allowed: 1 (default) or 0", a.tcp_nodelay));
+  }
   if (given("--seed")) {
     o.seed = parse_count(a.seed, "--seed");
   } else {
@@ -246,7 +254,11 @@ int cmd_list(bool json) {
     }
     t.push_back({r["name"].get<std::string>(), r["family"].get<std::string>(),
                  format_size(r["max_message_bytes"].get<size_t>()),
-                 format_size(r["default_capacity_bytes"].get<size_t>()), waits,
+                 // 0: the kernel sizes the buffers (tcp's autotuning)
+                 r["default_capacity_bytes"].get<size_t>() == 0
+                     ? std::string("auto")
+                     : format_size(r["default_capacity_bytes"].get<size_t>()),
+                 waits,
                  r["summary"].get<std::string>() +
                      (r["available"].get<bool>()
                           ? ""
@@ -321,6 +333,8 @@ int real_main(int argc, char** argv) {
                   "Buffer bytes per direction (K/M suffixes; default per backend)");
   run->add_option("--wait", ra.wait,
                   "How endpoints wait: spin, yield or block (default per backend)");
+  run->add_option("--tcp-nodelay", ra.tcp_nodelay,
+                  "tcp: 1 = TCP_NODELAY (default), 0 = Nagle's algorithm on (case .../nodelay:0)");
   run->add_option("--seed", ra.seed,
                   "Seed of the randomised case order (default random; recorded)");
   run->add_option("--timeout", ra.timeout,
@@ -359,6 +373,10 @@ int real_main(int argc, char** argv) {
   peer->add_option("--capacity", pa.job.options.capacity);
   peer->add_option("--wait", wait);
   peer->add_option("--control-fd", pa.control_fd)->required();
+  int peer_nodelay = 1;
+  peer->add_option("--tcp-nodelay", peer_nodelay);
+  peer->add_option("--cpu-a", pa.cpu_a);
+  peer->add_option("--cpu-b", pa.cpu_b);
 
   if (argc > 1 && argv[1][0] != '-') {
     const std::string_view cmd = argv[1];
@@ -389,7 +407,9 @@ int real_main(int argc, char** argv) {
     if (*list) return cmd_list(list_json);
     if (*clean) return cmd_clean();
     if (*peer) {
-      pa.job.role = role == "A" ? Role::kA : Role::kB;
+      pa.both = role == "AB";
+      pa.job.role = role == "A" || pa.both ? Role::kA : Role::kB;
+      pa.job.options.tcp_nodelay = peer_nodelay != 0;
       pa.job.workload =
           pa.backend == "floor-cacheline" ? Workload::kPingpong : parse_workload(workload);
       pa.job.options.wait = parse_wait(wait);

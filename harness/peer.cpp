@@ -51,6 +51,7 @@ nlohmann::json outcome_to_json(const PeerOutcome& o) {
           {"bytes", o.bytes},
           {"elapsed_ns", o.elapsed_ns},
           {"verified", o.verified},
+          {"lost", o.lost},
           {"cpu_user_ns", o.cpu_user_ns},
           {"cpu_sys_ns", o.cpu_sys_ns},
           {"ctx_voluntary", o.ctx_voluntary},
@@ -64,6 +65,7 @@ PeerOutcome outcome_from_json(const nlohmann::json& j) {
   o.bytes = j.at("bytes").get<uint64_t>();
   o.elapsed_ns = j.at("elapsed_ns").get<int64_t>();
   o.verified = j.at("verified").get<uint64_t>();
+  o.lost = j.at("lost").get<uint64_t>();
   o.cpu_user_ns = j.at("cpu_user_ns").get<int64_t>();
   o.cpu_sys_ns = j.at("cpu_sys_ns").get<int64_t>();
   o.ctx_voluntary = j.at("ctx_voluntary").get<int64_t>();
@@ -95,7 +97,19 @@ std::vector<std::string> peer_command_line(const std::string& backend, const Pee
           "--capacity",
           std::to_string(job.options.capacity),
           "--wait",
-          std::string(to_string(job.options.wait))};
+          std::string(to_string(job.options.wait)),
+          "--tcp-nodelay",
+          job.options.tcp_nodelay ? "1" : "0"};
+}
+
+std::vector<std::string> peer_command_line_in_process(const std::string& backend,
+                                                      const PeerJob& job, int cpu_a, int cpu_b) {
+  auto args = peer_command_line(backend, job);
+  for (size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == "--role") args[i + 1] = "AB";
+  }
+  args.insert(args.end(), {"--cpu-a", std::to_string(cpu_a), "--cpu-b", std::to_string(cpu_b)});
+  return args;
 }
 
 namespace {
@@ -132,6 +146,22 @@ int peer_main(PeerArgs& args) {
       wait_go(ctl);
     };
     PeerOutcome out;
+    if (args.both) {
+      auto backend = make_backend(args.backend);
+      if (!backend) throw std::runtime_error(fmt::format("unknown backend '{}'", args.backend));
+      args.job.options.max_message = args.job.size;
+      PeerJob a = args.job, b = args.job;
+      a.role = Role::kA;
+      b.role = Role::kB;
+      b.ready = nullptr;  // thread A reports READY once both threads have opened the channel
+      PeerOutcome out_b;
+      backend->run_threads(a, b, args.cpu_a, args.cpu_b, out, out_b);
+      send_line(
+          ctl,
+          "RESULT " +
+              nlohmann::json{{"a", outcome_to_json(out)}, {"b", outcome_to_json(out_b)}}.dump());
+      return 0;
+    }
     if (args.backend == "floor-cacheline") {
       out = run_floor_cacheline_peer(args.job);
     } else {
@@ -148,7 +178,7 @@ int peer_main(PeerArgs& args) {
     const bool gone = dynamic_cast<const PeerGone*>(&e) != nullptr;
     try {
       send_line(ctl, fmt::format("{} peer {}: {}", gone ? "GONE" : "ERROR",
-                                 to_string(args.job.role), e.what()));
+                                 args.both ? "A+B" : to_string(args.job.role), e.what()));
     } catch (...) {
       fmt::print(stderr, "peer {}: {}\n", to_string(args.job.role), e.what());
     }

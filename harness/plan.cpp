@@ -79,6 +79,7 @@ Plan build_plan(const RunOptions& opt) {
     ChannelOptions co;
     co.capacity = opt.capacity;
     co.wait = opt.wait.value_or(info.default_wait);
+    co.tcp_nodelay = opt.tcp_nodelay;
     co = backend->resolve(co);
     if (opt.cpus.same_core() && co.wait == Wait::kSpin && info.family != Family::kInProcess) {
       plan.warnings.push_back(fmt::format(
@@ -95,6 +96,12 @@ Plan build_plan(const RunOptions& opt) {
         c.options = co;
         c.options.max_message = size;
         c.spec.name = case_name(w, name, co.wait, info.default_wait, size);
+        if (name == "tcp" && !co.tcp_nodelay) {
+          // pingpong/tcp/nodelay:0/size:64: Nagle on is a different case, never mixed up.
+          c.spec.name.insert(c.spec.name.rfind("/size:"), "/nodelay:0");
+        }
+        c.spec.lossy = info.lossy;
+        c.spec.in_process = info.family == Family::kInProcess;
         c.spec.kind = std::string(to_string(w));
         c.spec.backend = name;
         c.spec.family = std::string(to_string(info.family));

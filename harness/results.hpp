@@ -24,6 +24,8 @@ struct CaseSpec {
   std::string wait;      // "spin", "yield", "block" ("" for memcpy)
   size_t capacity = 0;   // bytes per direction (0 when not applicable)
   int family_index = 0;  // position in the plan (Google Benchmark's family_index)
+  bool lossy = false;    // the backend may drop messages (udp): loss is counted, not an error
+  bool in_process = false;  // both endpoints are threads of one process (a reference row)
 };
 
 // One repetition: a fresh pair of processes (or, for floor/memcpy, one pinned measurement).
@@ -37,6 +39,10 @@ struct RepSample {
   double cpu_ns = 0;            // CPU ns of both peers per message
   double items_per_second = 0;  // messages (round trips) per second
   double bytes_per_second = 0;
+  // Lossy backends: messages (round trips) A sent in the measured phase, and how many of them
+  // never arrived (stream) or got no reply within the loss timeout (pingpong).
+  uint64_t sent = 0;
+  uint64_t lost = 0;
   PeerOutcome a, b;      // raw peer reports (CPU, context switches, histograms)
   Histogram latency{3};  // sampled latencies of this repetition (pingpong: round trips)
 };
@@ -56,8 +62,12 @@ struct CaseResult {
   std::vector<RepSample> reps;
   // Filled by summarize():
   Stat real_ns, cpu_ns, items_per_second, bytes_per_second;
-  Histogram latency{3};  // all repetitions merged
-  std::string sampling;  // how latency was sampled, e.g. "1 in 64 round trips"
+  Histogram latency{3};         // all repetitions merged
+  std::string sampling;         // how latency was sampled, e.g. "1 in 64 round trips"
+  uint64_t sent = 0, lost = 0;  // lossy backends: totals over the repetitions that passed
+  [[nodiscard]] double loss_fraction() const {
+    return sent == 0 ? 0.0 : static_cast<double>(lost) / static_cast<double>(sent);
+  }
 };
 
 struct RunResult {

@@ -40,6 +40,15 @@ RepSample run_pair(const PlannedCase& pc, const RunOptions& opt, const std::stri
         opt.cpus.pinned ? (i == 0 ? opt.cpus.cpu_a : opt.cpus.cpu_b) : -1;
     peers[static_cast<size_t>(i)].inherit = role == Role::kA ? ep.inherit_a : ep.inherit_b;
   }
+  if (pc.spec.in_process) {
+    // One peer process; its two threads are the endpoints, pinned to the two CPUs.
+    PeerLaunch one;
+    one.label = "A+B";
+    one.args = peer_command_line_in_process(backend_arg, make_job(pc, opt, Role::kA, ep.spec),
+                                            opt.cpus.pinned ? opt.cpus.cpu_a : -1,
+                                            opt.cpus.pinned ? opt.cpus.cpu_b : -1);
+    peers = {one};
+  }
   auto reports = run_peers(peers, opt.timeout_s, &ep);
   // Report the peer that failed first, not the one stopped because of it.
   for (bool secondary : {false, true}) {
@@ -51,8 +60,13 @@ RepSample run_pair(const PlannedCase& pc, const RunOptions& opt, const std::stri
     }
   }
   try {
-    s.a = outcome_from_json(*reports[0].result);
-    s.b = outcome_from_json(*reports[1].result);
+    if (pc.spec.in_process) {
+      s.a = outcome_from_json(reports[0].result->at("a"));
+      s.b = outcome_from_json(reports[0].result->at("b"));
+    } else {
+      s.a = outcome_from_json(*reports[0].result);
+      s.b = outcome_from_json(*reports[1].result);
+    }
   } catch (const std::exception& e) {
     s.error = fmt::format("unreadable peer result: {}", e.what());
     return s;
@@ -60,8 +74,16 @@ RepSample run_pair(const PlannedCase& pc, const RunOptions& opt, const std::stri
   const auto cpu_total =
       static_cast<double>(s.a.cpu_user_ns + s.a.cpu_sys_ns + s.b.cpu_user_ns + s.b.cpu_sys_ns);
   if (pc.kind == CaseKind::kFloorCacheline || pc.workload == Workload::kPingpong) {
-    // A times the round trips; B must have echoed exactly as many.
-    if (pc.kind == CaseKind::kWorkload && s.b.messages != s.a.messages) {
+    // A times the round trips; B must have echoed exactly as many (lossy: at least as many, as
+    // an echo can be lost on its way back).
+    if (pc.spec.lossy) {
+      s.sent = s.a.messages + s.a.lost;
+      s.lost = s.a.lost;
+      if (s.a.messages == 0) {
+        s.error = fmt::format("pingpong: all {} round trips lost", s.sent);
+        return s;
+      }
+    } else if (pc.kind == CaseKind::kWorkload && s.b.messages != s.a.messages) {
       s.error = fmt::format("peer B echoed {} measured messages, peer A sent {}", s.b.messages,
                             s.a.messages);
       return s;
@@ -76,13 +98,27 @@ RepSample run_pair(const PlannedCase& pc, const RunOptions& opt, const std::stri
     s.latency = std::move(s.a.latency);  // the peers' copies are not kept twice
     s.a.latency = Histogram(3);
   } else {
-    if (s.b.messages != s.a.messages) {
+    if (pc.spec.lossy) {
+      // A counts what it sent, B what arrived (verified, in order).
+      if (s.b.messages > s.a.messages) {
+        s.error = fmt::format("peer B received {} measured messages, more than the {} A sent",
+                              s.b.messages, s.a.messages);
+        return s;
+      }
+      s.sent = s.a.messages;
+      s.lost = s.a.messages - s.b.messages;
+    } else if (s.b.messages != s.a.messages) {
       s.error = fmt::format("peer B received {} measured messages, peer A sent {}", s.b.messages,
                             s.a.messages);
       return s;
     }
     if (s.b.messages < 2 || s.b.elapsed_ns <= 0) {
-      s.error = "stream: fewer than 2 measured messages; raise --messages or --duration";
+      s.error = pc.spec.lossy ? fmt::format(
+                                    "stream: {} of {} measured messages arrived; at least "
+                                    "2 are needed for a rate",
+                                    s.b.messages, s.a.messages)
+                              : "stream: fewer than 2 measured messages; raise --messages or "
+                                "--duration";
       return s;
     }
     // Receiver's view, first to last measured message: (count - 1) intervals.
@@ -174,6 +210,11 @@ RunResult run_plan(const Plan& plan, const RunOptions& opt,
   }
   for (auto& c : r.cases) {
     if (c.status != CaseStatus::kSkipped) summarize(c);
+    for (const auto& rep : c.reps) {
+      if (!rep.ok) continue;
+      c.sent += rep.sent;
+      c.lost += rep.lost;
+    }
   }
   return r;
 }

@@ -35,12 +35,17 @@ struct Pipe {
   }
   static size_t max_message(const ChannelOptions&) { return kMaxPipeMessage; }
   static void check(const ChannelOptions& o) {
+    // F_SETPIPE_SZ rounds up to a power-of-two number of pages: any other value would silently
+    // become a different capacity, so it is refused (as fifo does).
+    const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
     const size_t limit = pipe_max_size();
-    if (o.capacity < 4096 || (o.capacity > limit && ::geteuid() != 0)) {
+    const bool pow2 =
+        o.capacity % page == 0 && ((o.capacity / page) & (o.capacity / page - 1)) == 0;
+    if (o.capacity < page || !pow2 || (o.capacity > limit && ::geteuid() != 0)) {
       throw UsageError(fmt::format(
-          "pipe: --capacity {} is not allowed: a pipe buffer is between 4096 and {} bytes "
-          "(/proc/sys/fs/pipe-max-size; root may exceed it)",
-          o.capacity, limit));
+          "pipe: --capacity {} is not allowed: a pipe buffer is a power-of-two number of {}-byte "
+          "pages between {} and {} bytes (/proc/sys/fs/pipe-max-size; root may exceed it)",
+          o.capacity, page, page, limit));
     }
   }
   static Endpoints prepare(const ChannelOptions& o) {

@@ -66,6 +66,8 @@ void add_description(Row& row, const CaseSpec& s) {
   row["workload"] = s.kind;
   row["family"] = s.family;
   row["wait"] = s.wait;
+  if (s.in_process) row["in_process"] = true;
+  if (s.lossy) row["lossy"] = true;
 }
 
 Row error_row(const CaseResult& c, int repetition_index, const std::string& message) {
@@ -102,6 +104,12 @@ Row iteration_row(const CaseResult& c, const RepSample& rep) {
   row["cpu_sys_ns_b"] = rep.b.cpu_sys_ns;
   row["ctx_switches"] =
       rep.a.ctx_voluntary + rep.a.ctx_involuntary + rep.b.ctx_voluntary + rep.b.ctx_involuntary;
+  if (c.spec.lossy) {
+    row["sent_messages"] = rep.sent;
+    row["lost_messages"] = rep.lost;
+    row["loss_pct"] =
+        rep.sent == 0 ? 0.0 : 100.0 * static_cast<double>(rep.lost) / static_cast<double>(rep.sent);
+  }
   add_latency_counters(row, rep.latency);
   add_description(row, c.spec);
   return row;
@@ -133,6 +141,12 @@ Row aggregate_row(const CaseResult& c, const Aggregate& agg, size_t ok_reps) {
   if (std::string_view(agg.unit) == "time") row["time_unit"] = "ns";
   row["items_per_second"] = finite_or_zero(c.items_per_second.*agg.field);
   row["bytes_per_second"] = finite_or_zero(c.bytes_per_second.*agg.field);
+  if (std::string_view(agg.name) == "median" && c.spec.lossy) {
+    // Loss over all repetitions that passed (not a median of per-repetition percentages).
+    row["sent_messages"] = c.sent;
+    row["lost_messages"] = c.lost;
+    row["loss_pct"] = 100.0 * c.loss_fraction();
+  }
   if (std::string_view(agg.name) == "median" && c.latency.count() > 0) {
     add_latency_counters(row, c.latency);
     row["latency_sampling"] = c.sampling;

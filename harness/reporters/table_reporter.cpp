@@ -114,6 +114,7 @@ struct Notes {
   std::set<int> repetitions;
   bool pingpong = false, stream = false, latency = false, cpu = false, floor_ratio = false;
   bool noisy = false, floor_cacheline = false, floor_memcpy = false;
+  bool in_process = false, lossy = false;
   std::string sampling;
 };
 
@@ -136,6 +137,10 @@ std::optional<double> floor_rtt(const RunResult& r) {
 TableRow make_row(const CaseResult& c, std::optional<double> floor, Notes& notes) {
   TableRow row;
   row.cells[kName] = c.spec.name;
+  if (c.spec.in_process) {
+    row.cells[kName] += " (in-process)";
+    notes.in_process = true;
+  }
   if (c.status == CaseStatus::kFailed) {
     row.span = "FAILED: " + c.message;
     row.color = kRed;
@@ -173,6 +178,10 @@ TableRow make_row(const CaseResult& c, std::optional<double> floor, Notes& notes
   const bool pingpong = c.spec.kind == "pingpong";
   if (pingpong && floor) row.cells[kFloor] = three_digits(c.real_ns.median / *floor) + "×";
   row.noisy = c.real_ns.cv > kNoisyCv;
+  if (c.spec.lossy) {
+    row.cells[kName] += fmt::format(" {} lost", format_percent(c.loss_fraction()));
+    notes.lossy = true;
+  }
 
   notes.repetitions.insert(c.real_ns.n);
   notes.pingpong |= pingpong;
@@ -217,6 +226,14 @@ void write_notes(const Notes& n, std::ostream& os) {
     os << "  floor/cacheline: one cache line bounced between the two CPUs, the hardware limit\n";
   }
   if (n.floor_memcpy) os << "  floor/memcpy: one memcpy of the message size on one CPU\n";
+  if (n.in_process) {
+    os << "  (in-process): both endpoints are threads of one process, a reference for the "
+          "cross-process rows\n";
+  }
+  if (n.lossy) {
+    os << "  N% lost: messages (stream) or round trips (pingpong) that never arrived, over all "
+          "repetitions; rates count delivered messages only\n";
+  }
   if (n.noisy) {
     os << "  ±CV above 5%: the repetitions disagree; reduce noise (pinning, governor) or add "
           "repetitions before trusting small differences\n";

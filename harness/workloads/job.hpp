@@ -35,6 +35,8 @@ struct PeerOutcome {
   int64_t elapsed_ns = 0;   // measured phase: pingpong at A = all round trips; stream at B =
                             // first to last measured message
   uint64_t verified = 0;    // messages this peer received and verified, warm-up included
+  uint64_t lost = 0;        // lossy backends: pingpong at A = round trips whose reply never
+                            // came; at B = sequence gaps seen in the measured phase
   int64_t cpu_user_ns = 0;  // this peer's CPU during its measured phase
   int64_t cpu_sys_ns = 0;
   int64_t ctx_voluntary = 0;

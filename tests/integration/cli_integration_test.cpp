@@ -2,21 +2,30 @@
 // Google Benchmark's compare.py accepts two of our files, bad input exits 2 with a message and
 // leaves nothing behind, a peer killed mid-run fails only its case (exit 1), SIGINT stops
 // everything and cleans up, a stuck case times out.
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <mqueue.h>
 #include <signal.h>
+#include <sys/msg.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+
+#include "ipcperf/backend.hpp"
+#include "ipcperf/objects.hpp"
 
 namespace {
 
@@ -77,20 +86,6 @@ class Proc {
 
 Outcome run(std::vector<std::string> args) { return Proc(std::move(args)).wait(); }
 
-// /dev/shm objects of a supervisor pid (or of any ipcperf process when pid is 0).
-std::vector<std::string> shm_objects(pid_t pid) {
-  std::vector<std::string> out;
-  const std::string prefix = pid == 0 ? "ipcperf-" : fmt::format("ipcperf-{}-", pid);
-  if (DIR* d = ::opendir("/dev/shm")) {
-    while (dirent* e = ::readdir(d)) {
-      if (std::string_view(e->d_name).substr(0, prefix.size()) == prefix)
-        out.emplace_back(e->d_name);
-    }
-    ::closedir(d);
-  }
-  return out;
-}
-
 std::vector<pid_t> children_of(pid_t pid) {
   std::ifstream f(fmt::format("/proc/{}/task/{}/children", pid, pid));
   std::vector<pid_t> out;
@@ -108,7 +103,25 @@ class Cli : public ::testing::Test {
   void SetUp() override {
     dir_ = fs::temp_directory_path() / fmt::format("ipcperf-test-{}-{}", ::getpid(), counter_++);
     fs::create_directories(dir_);
+    sysv_before_ = ipcperf::own_sysv_queues();
   }
+  // Every IPC object a supervisor pid left: /dev/shm, /dev/mqueue, private directories with
+  // FIFOs and socket paths (all named ipcperf-<pid>-*), and System V queues (which have no name)
+  // that did not exist when the test started and whose last users are all gone (a queue of an
+  // unrelated process that runs at the same time has a live last sender or receiver).
+  std::vector<std::string> leftovers(pid_t pid) const {
+    std::vector<std::string> out = ipcperf::objects_of(pid);
+    for (int id : ipcperf::own_sysv_queues()) {
+      if (std::find(sysv_before_.begin(), sysv_before_.end(), id) != sysv_before_.end()) continue;
+      msqid_ds ds{};
+      if (::msgctl(id, IPC_STAT, &ds) != 0) continue;  // removed meanwhile
+      auto live = [](pid_t p) { return p > 0 && (::kill(p, 0) == 0 || errno == EPERM); };
+      if (live(ds.msg_lspid) || live(ds.msg_lrpid)) continue;
+      out.push_back(fmt::format("System V queue {}", id));
+    }
+    return out;
+  }
+  std::vector<int> sysv_before_;
   void TearDown() override { fs::remove_all(dir_); }
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
   fs::path dir_;
@@ -130,7 +143,7 @@ TEST_F(Cli, SmallRunWritesEveryRow) {
   const pid_t pid = p.pid();
   auto r = p.wait();
   ASSERT_EQ(r.code, 0) << r.err << r.out;
-  EXPECT_TRUE(shm_objects(pid).empty());
+  EXPECT_TRUE(leftovers(pid).empty()) << fmt::format("{}", fmt::join(leftovers(pid), " "));
   // The table names every case and says how latency was sampled.
   EXPECT_NE(r.out.find("pingpong/shm-spsc/size:64"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("floor/cacheline"), std::string::npos) << r.out;
@@ -239,7 +252,7 @@ TEST_F(Cli, BadInputExitsTwoWithAClearMessage) {
     EXPECT_NE(r.err.find(c.must_mention), std::string::npos) << all << "\nstderr: " << r.err;
     EXPECT_LT(std::count(r.err.begin(), r.err.end(), '\n'), 4)
         << "one clear line, not a wall: " << r.err;
-    EXPECT_TRUE(shm_objects(pid).empty()) << all;
+    EXPECT_TRUE(leftovers(pid).empty()) << all;
   }
   EXPECT_FALSE(fs::exists("/nonexistent-dir/x.json"));
 }
@@ -294,7 +307,7 @@ TEST_F(Cli, KilledPeerFailsOnlyItsCase) {
   EXPECT_EQ(failed, 1);
   EXPECT_EQ(passed, 1);
   EXPECT_NE(message.find("SIGKILL"), std::string::npos) << message;
-  EXPECT_TRUE(shm_objects(p.pid()).empty());
+  EXPECT_TRUE(leftovers(p.pid()).empty()) << fmt::format("{}", fmt::join(leftovers(p.pid()), " "));
 }
 
 TEST_F(Cli, InterruptStopsPeersAndRemovesObjects) {
@@ -311,7 +324,7 @@ TEST_F(Cli, InterruptStopsPeersAndRemovesObjects) {
   EXPECT_EQ(r.code, 130) << r.err;
   EXPECT_NE(r.err.find("interrupted"), std::string::npos) << r.err;
   for (pid_t k : kids) EXPECT_NE(::kill(k, 0), 0) << "peer " << k << " survived";
-  EXPECT_TRUE(shm_objects(p.pid()).empty());
+  EXPECT_TRUE(leftovers(p.pid()).empty()) << fmt::format("{}", fmt::join(leftovers(p.pid()), " "));
 }
 
 TEST_F(Cli, StuckCaseTimesOut) {
@@ -346,6 +359,57 @@ TEST_F(Cli, SameCoreRunsWithYieldAndSkipsTheCachelineFloor) {
   EXPECT_TRUE(ran_yield);
 }
 
+// Every registered backend runs both workloads end to end through the real launcher; each case
+// passes (or, when the machine lacks the mechanism, is skipped with its reason) and the run leaves
+// no object of any kind behind.
+TEST_F(Cli, EveryBackendRunsAndLeavesNothing) {
+  Proc p({"run", "--backends", "all", "--workloads", "pingpong,stream", "--sizes", "64", "--reps",
+          "1", "--messages", "2000", "--warmup", "100", "--no-floor", "--quiet", "--out",
+          path("all.json")});
+  auto r = p.wait();
+  EXPECT_EQ(r.code, 0) << r.err;
+  const auto j = load(dir_ / "all.json");
+  std::set<std::string> seen;
+  for (const auto& b : j["benchmarks"]) {
+    if (b["run_type"] != "iteration") continue;
+    seen.insert(b["backend"].get<std::string>());
+    if (b.value("error_occurred", false)) {
+      EXPECT_EQ(b["error_message"].get<std::string>().rfind("skipped: ", 0), 0U)
+          << b["name"] << ": " << b["error_message"];
+    } else {
+      EXPECT_GT(b["verified_messages"].get<uint64_t>(), 0U) << b["name"];
+      if (b.value("in_process", false)) {
+        EXPECT_EQ(b["family"], "in-process") << b["name"];
+      }
+    }
+  }
+  for (const auto& name : ipcperf::backend_names()) EXPECT_TRUE(seen.count(name)) << name;
+  EXPECT_TRUE(leftovers(p.pid()).empty()) << fmt::format("{}", fmt::join(leftovers(p.pid()), " "));
+}
+
+// SIGINT in the middle of a case of each backend: peers gone, objects removed, exit 130.
+TEST_F(Cli, InterruptCleansUpEveryBackend) {
+  for (const auto& name : ipcperf::backend_names()) {
+    SCOPED_TRACE(name);
+    Proc p({"run", "--backends", name, "--workloads", "stream", "--sizes", "64", "--reps", "1",
+            "--duration", "10s", "--no-floor", "--quiet"});
+    std::vector<pid_t> kids;
+    for (int i = 0; i < 500 && kids.empty(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      kids = children_of(p.pid());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));  // peers attached, data flowing
+    kids = children_of(p.pid());
+    ::kill(p.pid(), SIGINT);
+    auto r = p.wait();
+    if (r.code == 0 && r.err.find("skipped") != std::string::npos) continue;  // not on this machine
+    EXPECT_EQ(r.code, 130) << r.err;
+    for (pid_t k : kids) EXPECT_NE(::kill(k, 0), 0) << "peer " << k << " survived";
+    EXPECT_TRUE(leftovers(p.pid()).empty())
+        << fmt::format("{}", fmt::join(leftovers(p.pid()), " "));
+  }
+}
+
 TEST_F(Cli, StaleObjectsOfDeadRunsAreSwept) {
   // A dead pid: fork a child that exits at once and reuse its pid in a name.
   pid_t dead = ::fork();
@@ -354,9 +418,33 @@ TEST_F(Cli, StaleObjectsOfDeadRunsAreSwept) {
   const std::string name = fmt::format("/dev/shm/ipcperf-{}-0", dead);
   { std::ofstream(name) << "stale"; }
   ASSERT_TRUE(fs::exists(name));
+  // A private directory with a FIFO and a recorded System V queue, as fifo/sysv-mq make them.
+  const std::string pdir = fmt::format("{}/ipcperf-{}-d0.test", ipcperf::temp_base(), dead);
+  ASSERT_EQ(::mkdir(pdir.c_str(), 0700), 0);
+  ASSERT_EQ(::mkfifo((pdir + "/ab").c_str(), 0600), 0);
+  const int q = ::msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+  ASSERT_GE(q, 0);
+  ipcperf::record_sysv_queue(pdir, q);
+  // A POSIX queue, where /dev/mqueue is mounted (mq_unlink works without the mount, but only
+  // the mount lets the sweep find it).
+  const std::string mq = fmt::format("/ipcperf-{}-1-ab", dead);
+  const bool have_mqueue = fs::exists("/dev/mqueue");
+  if (have_mqueue) {
+    const mqd_t m = ::mq_open(mq.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600, nullptr);
+    ASSERT_NE(m, static_cast<mqd_t>(-1));
+    ::mq_close(m);
+  }
   auto r = run({"clean"});
   EXPECT_EQ(r.code, 0);
   EXPECT_FALSE(fs::exists(name)) << r.out;
+  EXPECT_FALSE(fs::exists(pdir)) << r.out;
+  msqid_ds ds{};
+  EXPECT_NE(::msgctl(q, IPC_STAT, &ds), 0) << "queue " << q << " survived: " << r.out;
+  if (::msgctl(q, IPC_STAT, &ds) == 0) ::msgctl(q, IPC_RMID, nullptr);
+  if (have_mqueue) {
+    EXPECT_FALSE(fs::exists("/dev/mqueue" + mq)) << r.out;
+    ::mq_unlink(mq.c_str());
+  }
 }
 
 }  // namespace

@@ -393,7 +393,8 @@ TEST(CsvReporter, Header) {
   EXPECT_EQ(text.substr(0, text.find('\n')),
             "name,iterations,real_time,cpu_time,time_unit,bytes_per_second,items_per_second,label,"
             "error_occurred,error_message,backend,workload,family,wait,size_bytes,repetitions,"
-            "p50_ns,p90_ns,p99_ns,p999_ns,p9999_ns,max_ns,verified_messages");
+            "p50_ns,p90_ns,p99_ns,p999_ns,p9999_ns,max_ns,verified_messages,in_process,"
+            "sent_messages,lost_messages,loss_pct");
 }
 
 TEST(CsvReporter, RowsParseBackToTheJsonRows) {

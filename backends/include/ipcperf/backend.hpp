@@ -70,7 +70,7 @@ struct BackendInfo {
 struct ChannelOptions {
   size_t capacity = 0;  // bytes per direction; 0 = the backend's default
   Wait wait = Wait::kSpin;
-  size_t max_message = 0;  // the largest message this run sends (sizes buffers)
+  size_t max_message = 0;   // the largest message this run sends (sizes buffers)
   bool tcp_nodelay = true;  // tcp only: TCP_NODELAY (--tcp-nodelay=0 turns Nagle back on)
 };
 

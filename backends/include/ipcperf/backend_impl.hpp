@@ -23,9 +23,9 @@
 #include <pthread.h>
 #include <sched.h>
 
-#include "ipcperf/backend.hpp"
 #include <fmt/format.h>
 
+#include "ipcperf/backend.hpp"
 #include "workloads/workloads.hpp"
 
 namespace ipcperf {
@@ -118,7 +118,9 @@ class InProcessBackendOf final : public Backend {
 
   void run_threads(const PeerJob& a, const PeerJob& b, int cpu_a, int cpu_b, PeerOutcome& out_a,
                    PeerOutcome& out_b) override {
-    Shared shared(resolve(a.options));
+    // On the heap: Shared holds the queues, which may be far larger than a thread's stack.
+    auto shared_ptr = std::make_unique<Shared>(resolve(a.options));
+    Shared& shared = *shared_ptr;
     // Phase 1: both channels are open; A then reports READY and waits for GO; phase 2: go.
     std::barrier sync(2);
     std::exception_ptr error[2];

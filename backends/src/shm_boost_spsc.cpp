@@ -1,0 +1,142 @@
+// shm-boost-spsc: boost::lockfree::spsc_queue<uint8_t, capacity<256 KiB>> per direction, placed
+// in one POSIX shared-memory object by the supervisor, carrying 4-byte length-prefixed frames
+// (ipcperf/boost_byte_queue.hpp has the framing and why the queue is sound across processes).
+// Hot path: a staging copy of prefix+message, write_available() and one bulk push (two index
+// loads and a release store of write_index); the receiver pops the prefix, then the message into
+// the caller's buffer (two pops). No system call; the receiver busy-polls the indices.
+// Waits: spin (default), yield. Peer death: pids and closed flags in a header next to the queues,
+// the peer's pidfd looked at every kLivenessEvery empty polls.
+#include <fmt/format.h>
+
+#include "ipcperf/backend_impl.hpp"
+#include "ipcperf/boost_byte_queue.hpp"
+#include "ipcperf/shm.hpp"
+
+namespace ipcperf {
+namespace {
+
+using boost_bytes::kCapacity;
+using boost_bytes::Queue;
+
+constexpr uint64_t kMagic = 0x626f'6f73'7473'7073ULL;  // "boostsps"
+constexpr size_t kLine = 64;
+constexpr size_t round_up(size_t n, size_t to) { return (n + to - 1) / to * to; }
+
+struct alignas(kLine) Header {
+  uint64_t magic = 0;
+  uint64_t capacity = 0;
+  // Each side's pid, stored when it opens; the other side only watches it (relaxed: a late value
+  // delays the first liveness check, nothing else).
+  std::atomic<int32_t> pid[2] = {0, 0};
+  // Release in the Channel destructor, acquire in peer_gone(): what a side pushed before closing
+  // is visible to the peer that sees it closed, which drains it before reporting PeerGone.
+  std::atomic<uint32_t> closed[2] = {0, 0};
+};
+
+// Region: Header | Queue A->B | Queue B->A, each queue starting on its own cache line.
+constexpr size_t kQueueStride = round_up(sizeof(Queue), kLine);
+constexpr size_t queue_offset(int direction) {
+  return sizeof(Header) + static_cast<size_t>(direction) * kQueueStride;
+}
+constexpr size_t kRegionBytes = round_up(sizeof(Header) + 2 * kQueueStride, 4096);
+
+struct ShmBoostSpsc {
+  static const BackendInfo& info() {
+    static const BackendInfo i{
+        "shm-boost-spsc",
+        "boost::lockfree::spsc_queue byte queue per direction in POSIX shm, length-prefixed",
+        Family::kSharedMemory,
+        kCapacity,
+        WaitSet{}.add(Wait::kSpin).add(Wait::kYield),
+        Wait::kSpin};
+    return i;
+  }
+  static size_t max_message(const ChannelOptions&) { return boost_bytes::kMaxMessage; }
+  static void check(const ChannelOptions& o) {
+    if (o.capacity != kCapacity) {
+      throw UsageError(fmt::format(
+          "shm-boost-spsc: --capacity {} is not allowed: the queue's capacity is a template "
+          "argument, compiled as {} bytes (boost_bytes::kCapacity)",
+          o.capacity, kCapacity));
+    }
+  }
+  static Endpoints prepare(const ChannelOptions&) {
+    Endpoints ep;
+    ep.spec = make_object_name();
+    ShmRegion r = ShmRegion::create(ep.spec, kRegionBytes);
+    ep.objects.push_back("/dev/shm/" + ep.spec);
+    auto* base = static_cast<std::byte*>(r.data());
+    auto* h = new (base) Header();
+    h->capacity = kCapacity;
+    new (base + queue_offset(0)) Queue();
+    new (base + queue_offset(1)) Queue();
+    // Peers open the region only after prepare() has returned: plain stores suffice.
+    h->magic = kMagic;
+    return ep;
+  }
+  static void cleanup(Endpoints& ep) noexcept {
+    // The queues are trivially destructible: unlinking is all there is to do.
+    if (!ep.spec.empty()) ShmRegion::unlink(ep.spec);
+  }
+
+  class Channel {
+   public:
+    Channel(std::string_view spec, Role role, const ChannelOptions& o)
+        : region_(ShmRegion::open(spec)), me_(role == Role::kA ? 0 : 1), wait_(o.wait) {
+      auto* base = static_cast<std::byte*>(region_.data());
+      hdr_ = reinterpret_cast<Header*>(base);
+      if (region_.size() != kRegionBytes || hdr_->magic != kMagic || hdr_->capacity != kCapacity) {
+        throw std::runtime_error(
+            fmt::format("shm-boost-spsc: /{} is not a queue pair of this build", spec));
+      }
+      // Direction 0 is A->B: A pushes on 0 and pops from 1.
+      auto* tx = reinterpret_cast<Queue*>(base + queue_offset(me_));
+      auto* rx = reinterpret_cast<Queue*>(base + queue_offset(1 - me_));
+      writer_ = boost_bytes::Writer(*tx, o.max_message, "shm-boost-spsc");
+      reader_ = boost_bytes::Reader(*rx, "shm-boost-spsc");
+      hdr_->pid[me_].store(static_cast<int32_t>(::getpid()), std::memory_order_relaxed);
+    }
+    Channel(const Channel&) = delete;
+    Channel& operator=(const Channel&) = delete;
+    ~Channel() { hdr_->closed[me_].store(1, std::memory_order_release); }
+
+    void send(std::span<const std::byte> m) {
+      auto idle = poller();
+      writer_.send(m, idle);
+    }
+    size_t recv(std::span<std::byte> b) {
+      auto idle = poller();
+      return reader_.recv(b, idle);
+    }
+
+   private:
+    // Asked every kLivenessEvery empty polls.
+    struct Gone {
+      Channel* ch;
+      bool operator()() const { return ch->peer_gone(); }
+    };
+    boost_bytes::Poller<Gone> poller() { return {wait_, Gone{this}}; }
+    bool peer_gone() {
+      if (hdr_->closed[1 - me_].load(std::memory_order_acquire) != 0) return true;
+      const int32_t pid = hdr_->pid[1 - me_].load(std::memory_order_relaxed);
+      if (pid != 0 && pid != watch_.pid()) watch_.watch(pid);
+      return !watch_.alive();
+    }
+
+    ShmRegion region_;  // declared first: unmapped after the destructor has marked us closed
+    Header* hdr_ = nullptr;
+    int me_;
+    Wait wait_;
+    boost_bytes::Writer writer_;
+    boost_bytes::Reader reader_;
+    ProcessWatch watch_;
+  };
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_shm_boost_spsc_backend() {
+  return std::make_unique<BackendOf<ShmBoostSpsc>>();
+}
+
+}  // namespace ipcperf

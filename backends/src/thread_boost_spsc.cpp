@@ -1,0 +1,107 @@
+// thread-boost-spsc: the in-process reference for shm-boost-spsc. The same
+// boost::lockfree::spsc_queue<uint8_t, capacity<256 KiB>> byte queue and framing
+// (ipcperf/boost_byte_queue.hpp), one per direction, on the heap, between two threads of one
+// process. Hot path as in shm-boost-spsc; peer "death" is the other Channel's destructor setting
+// its closed flag.
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "ipcperf/backend_impl.hpp"
+#include "ipcperf/boost_byte_queue.hpp"
+
+namespace ipcperf {
+namespace {
+
+using boost_bytes::kCapacity;
+using boost_bytes::Queue;
+
+// Each queue on its own cache lines, away from the other direction's indices.
+struct alignas(64) AlignedQueue {
+  Queue q;
+};
+
+struct ThreadBoostSpsc {
+  static const BackendInfo& info() {
+    static const BackendInfo i{
+        "thread-boost-spsc",
+        "boost::lockfree::spsc_queue byte queue per direction between two threads",
+        Family::kInProcess,
+        kCapacity,
+        WaitSet{}.add(Wait::kSpin).add(Wait::kYield),
+        Wait::kSpin};
+    return i;
+  }
+  static size_t max_message(const ChannelOptions&) { return boost_bytes::kMaxMessage; }
+  static void check(const ChannelOptions& o) {
+    if (o.capacity != kCapacity) {
+      throw UsageError(fmt::format(
+          "thread-boost-spsc: --capacity {} is not allowed: the queue's capacity is a template "
+          "argument, compiled as {} bytes (boost_bytes::kCapacity)",
+          o.capacity, kCapacity));
+    }
+  }
+
+  class Shared {
+   public:
+    explicit Shared(const ChannelOptions&)
+        : queue_{std::make_unique<AlignedQueue>(), std::make_unique<AlignedQueue>()} {}
+    Queue& queue(int direction) { return queue_[direction]->q; }
+    // Release in ~Channel, acquire in Channel::peer_gone(): what a side pushed before closing is
+    // visible to the peer that sees the flag (it drains before reporting PeerGone).
+    std::atomic<uint32_t>& closed(int side) { return closed_[side].flag; }
+
+   private:
+    std::unique_ptr<AlignedQueue> queue_[2];  // [0] A->B, [1] B->A
+    struct alignas(64) Flag {
+      std::atomic<uint32_t> flag{0};
+    };
+    Flag closed_[2];
+  };
+
+  class Channel {
+   public:
+    Channel(Shared& s, Role role, const ChannelOptions& o)
+        : shared_(&s),
+          me_(role == Role::kA ? 0 : 1),
+          wait_(o.wait),
+          writer_(s.queue(me_), o.max_message, "thread-boost-spsc"),
+          reader_(s.queue(1 - me_), "thread-boost-spsc") {}
+    Channel(const Channel&) = delete;
+    Channel& operator=(const Channel&) = delete;
+    ~Channel() { shared_->closed(me_).store(1, std::memory_order_release); }
+
+    void send(std::span<const std::byte> m) {
+      auto idle = poller();
+      writer_.send(m, idle);
+    }
+    size_t recv(std::span<std::byte> b) {
+      auto idle = poller();
+      return reader_.recv(b, idle);
+    }
+
+   private:
+    // Asked every kLivenessEvery empty polls.
+    struct Gone {
+      Channel* ch;
+      bool operator()() const {
+        return ch->shared_->closed(1 - ch->me_).load(std::memory_order_acquire) != 0;
+      }
+    };
+    boost_bytes::Poller<Gone> poller() { return {wait_, Gone{this}}; }
+
+    Shared* shared_;
+    int me_;
+    Wait wait_;
+    boost_bytes::Writer writer_;
+    boost_bytes::Reader reader_;
+  };
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_thread_boost_spsc_backend() {
+  return std::make_unique<InProcessBackendOf<ThreadBoostSpsc>>();
+}
+
+}  // namespace ipcperf
