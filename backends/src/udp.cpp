@@ -11,7 +11,6 @@
 #include <cstdio>
 
 #include <arpa/inet.h>
-#include <linux/capability.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -19,8 +18,8 @@
 #include <fmt/format.h>
 
 #include "ipcperf/backend_impl.hpp"
-#include "ipcperf/limits.hpp"
 #include "ipcperf/liveness.hpp"
+#include "ipcperf/socket_buffers.hpp"
 
 namespace ipcperf {
 namespace {
@@ -30,7 +29,6 @@ namespace {
 // not over its limit, whatever its own size (measured here: 65507 bytes through a 4608-byte
 // SO_RCVBUF), so only later datagrams are dropped.
 constexpr size_t kMaxUdpPayload = 65507;
-constexpr size_t kMinCapacity = 8192;
 // A datagram that has not come after this long is counted as lost (the lossy contract).
 constexpr int64_t kLossTimeoutNs = 250'000'000;
 
@@ -39,28 +37,6 @@ constexpr uint8_t kHelloNeedPid = 0;  // "I do not know your pid yet"
 constexpr uint8_t kHelloHavePid = 1;  // "I know your pid" (still in the handshake)
 constexpr uint8_t kHelloAnswer = 2;   // "I know your pid; no answer needed"
 
-size_t buffer_max() {
-  const auto r = read_proc_number("/proc/sys/net/core/rmem_max").value_or(212992);
-  const auto w = read_proc_number("/proc/sys/net/core/wmem_max").value_or(212992);
-  return static_cast<size_t>(std::min(r, w));
-}
-
-// Asks for capacity/2 (the kernel doubles it for its bookkeeping) and checks what it got.
-void set_buffer(int fd, int opt, int force_opt, size_t capacity) {
-  const int half = static_cast<int>(capacity / 2);
-  // Above rmem_max/wmem_max only the FORCE variants (CAP_NET_ADMIN) are honoured.
-  const int use = capacity / 2 > buffer_max() ? force_opt : opt;
-  check_errno(fmt::format("setsockopt({}, {})", opt == SO_RCVBUF ? "SO_RCVBUF" : "SO_SNDBUF", half),
-              [&] { return ::setsockopt(fd, SOL_SOCKET, use, &half, sizeof half); });
-  int got = 0;
-  socklen_t len = sizeof got;
-  check_errno("getsockopt", [&] { return ::getsockopt(fd, SOL_SOCKET, opt, &got, &len); });
-  if (static_cast<size_t>(got) != capacity) {
-    throw std::runtime_error(
-        fmt::format("udp: asked for a {}-byte socket buffer, the kernel set {}", capacity, got));
-  }
-}
-
 struct Udp {
   static const BackendInfo& info() {
     static const BackendInfo i{
@@ -68,7 +44,7 @@ struct Udp {
         "UDP/IPv4 socket pair on 127.0.0.1, connected; lossy: a full receive buffer drops "
         "datagrams",
         Family::kKernel,
-        212992,  // Linux's default net.core.rmem_default / wmem_default
+        default_socket_capacity(),  // leaves the kernel's default buffers (wmem_default)
         WaitSet{}.add(Wait::kBlock).add(Wait::kSpin),
         Wait::kBlock,
         /*lossy=*/true};
@@ -82,21 +58,10 @@ struct Udp {
         "bytes, less 20 of IP and 8 of UDP header)",
         o.max_message, kMaxUdpPayload));
   }
+  // capacity is what SO_RCVBUF and SO_SNDBUF are asked for, as for every socket backend
+  // (socket_buffers.hpp); the kernel keeps twice that. The receive buffer decides the drops.
   static void check(const ChannelOptions& o) {
-    if (o.capacity < kMinCapacity || o.capacity % 2 != 0 || o.capacity > INT_MAX) {
-      throw UsageError(fmt::format(
-          "udp: --capacity {} is not allowed: the socket buffers are an even number of bytes "
-          "between {} and {} (the kernel keeps twice what SO_RCVBUF/SO_SNDBUF ask for)",
-          o.capacity, kMinCapacity, INT_MAX - 1));
-    }
-    const size_t limit = 2 * buffer_max();
-    if (o.capacity > limit && !has_capability(CAP_NET_ADMIN)) {
-      throw UsageError(fmt::format(
-          "udp: --capacity {} exceeds the largest socket buffer allowed here, {} bytes (twice "
-          "/proc/sys/net/core/rmem_max and wmem_max; raise them with sysctl -w "
-          "net.core.rmem_max={} net.core.wmem_max={}, or run with CAP_NET_ADMIN)",
-          o.capacity, limit, o.capacity / 2, o.capacity / 2));
-    }
+    check_socket_capacity("udp", o.capacity, /*recv_too=*/true);
   }
 
   static Endpoints prepare(const ChannelOptions& o) {
@@ -117,8 +82,8 @@ struct Udp {
       check_errno("getsockname", [&] {
         return ::getsockname(fd[i], reinterpret_cast<sockaddr*>(&addr[i]), &len);
       });
-      set_buffer(fd[i], SO_RCVBUF, SO_RCVBUFFORCE, o.capacity);
-      set_buffer(fd[i], SO_SNDBUF, SO_SNDBUFFORCE, o.capacity);
+      set_socket_buffer(fd[i], SockBuf::kRecv, o.capacity, "udp");
+      set_socket_buffer(fd[i], SockBuf::kSend, o.capacity, "udp");
     }
     // Connected both ways: send() needs no address, recv() takes datagrams from the peer only,
     // and the ICMP port-unreachable that answers a datagram to a closed peer becomes

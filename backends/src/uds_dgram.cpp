@@ -12,7 +12,6 @@
 #include <cstdio>
 #include <cstring>
 
-#include <linux/capability.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -20,9 +19,9 @@
 #include <fmt/format.h>
 
 #include "ipcperf/backend_impl.hpp"
-#include "ipcperf/limits.hpp"
 #include "ipcperf/liveness.hpp"
 #include "ipcperf/objects.hpp"
+#include "ipcperf/socket_buffers.hpp"
 
 namespace ipcperf {
 namespace {
@@ -34,12 +33,6 @@ constexpr size_t kSendBufSlack = 32;
 // kmalloc, at most 4 MiB less 320 bytes of skb_shared_info. Measured here (x86-64, 4 KiB pages)
 // with a 32 MiB SO_SNDBUFFORCE: 4263616 bytes go, 4263617 fail with ENOBUFS.
 constexpr size_t kLargestDatagram = 4 * 1024 * 1024 - 320 + 17 * 4096;
-// Below this the kernel raises the buffer to its own minimum (SOCK_MIN_SNDBUF, ~4.6 KB).
-constexpr size_t kMinCapacity = 8192;
-
-size_t wmem_max() {
-  return static_cast<size_t>(read_proc_number("/proc/sys/net/core/wmem_max").value_or(212992));
-}
 
 sockaddr_un unix_address(const std::string& path) {
   sockaddr_un a{};
@@ -68,14 +61,16 @@ struct UdsDgram {
         "AF_UNIX datagram socket pair bound in a private directory, connected; one datagram per "
         "message",
         Family::kKernel,
-        212992,  // Linux's default net.core.wmem_default: what an untuned socket gets
+        default_socket_capacity(),  // leaves the kernel's default send buffer (wmem_default)
         WaitSet{}.add(Wait::kBlock).add(Wait::kSpin),
         Wait::kBlock};
     return i;
   }
-  // capacity is the send buffer as the kernel accounts it (SO_SNDBUF as read back).
+  // capacity is what SO_SNDBUF is asked for, as for every socket backend (socket_buffers.hpp);
+  // the kernel keeps twice that, and a datagram must fit the doubled buffer less 32 bytes.
+  static size_t sndbuf(const ChannelOptions& o) { return 2 * o.capacity; }
   static size_t max_message(const ChannelOptions& o) {
-    return std::min(kLargestDatagram, o.capacity > kSendBufSlack ? o.capacity - kSendBufSlack : 0);
+    return std::min(kLargestDatagram, sndbuf(o) > kSendBufSlack ? sndbuf(o) - kSendBufSlack : 0);
   }
   static void check_size(const ChannelOptions& o) {
     if (o.max_message <= max_message(o)) return;
@@ -87,25 +82,13 @@ struct UdsDgram {
     }
     throw UsageError(fmt::format(
         "uds-dgram: message size {} exceeds the maximum of {} bytes with --capacity {} (a "
-        "datagram must fit the send buffer less {} bytes: give --capacity {} or more)",
+        "datagram must fit the send buffer, twice the capacity, less {} bytes: give --capacity "
+        "{} or more)",
         o.max_message, max_message(o), o.capacity, kSendBufSlack,
-        o.max_message + kSendBufSlack + (o.max_message + kSendBufSlack) % 2));
+        (o.max_message + kSendBufSlack + 1) / 2));
   }
   static void check(const ChannelOptions& o) {
-    if (o.capacity < kMinCapacity || o.capacity % 2 != 0 || o.capacity > INT_MAX) {
-      throw UsageError(fmt::format(
-          "uds-dgram: --capacity {} is not allowed: the send buffer is an even number of bytes "
-          "between {} and {} (the kernel keeps twice what SO_SNDBUF asks for)",
-          o.capacity, kMinCapacity, INT_MAX - 1));
-    }
-    const size_t limit = 2 * wmem_max();
-    if (o.capacity > limit && !has_capability(CAP_NET_ADMIN)) {
-      throw UsageError(fmt::format(
-          "uds-dgram: --capacity {} exceeds the largest send buffer allowed here, {} bytes "
-          "(twice /proc/sys/net/core/wmem_max; raise it with sysctl -w net.core.wmem_max={}, "
-          "or run with CAP_NET_ADMIN)",
-          o.capacity, limit, o.capacity / 2));
-    }
+    check_socket_capacity("uds-dgram", o.capacity, /*recv_too=*/false);
   }
 
   static Endpoints prepare(const ChannelOptions& o) {
@@ -122,7 +105,8 @@ struct UdsDgram {
         check_errno(fmt::format("bind(\"{}\")", path[i]),
                     [&] { return ::bind(fd[i], reinterpret_cast<const sockaddr*>(&a), sizeof a); });
         ep.objects.push_back(path[i]);
-        set_send_buffer(fd[i], o.capacity);
+        // Unix datagrams are charged to the sender until read; SO_RCVBUF plays no part.
+        set_socket_buffer(fd[i], SockBuf::kSend, o.capacity, "uds-dgram");
       }
       // Connected both ways: send() needs no address (no path lookup per message), and each
       // socket accepts datagrams from its peer only. A connected pair is also exempt from
@@ -249,24 +233,6 @@ struct UdsDgram {
     Fd fd_;
     PeerWatch watch_;
   };
-
- private:
-  // Asks for capacity/2 (the kernel doubles it for its bookkeeping) and checks what it got.
-  static void set_send_buffer(int fd, size_t capacity) {
-    const int half = static_cast<int>(capacity / 2);
-    // Above wmem_max only SO_SNDBUFFORCE (CAP_NET_ADMIN) is honoured; check() refused otherwise.
-    const int opt = capacity / 2 > wmem_max() ? SO_SNDBUFFORCE : SO_SNDBUF;
-    check_errno(fmt::format("setsockopt(SO_SNDBUF, {})", half),
-                [&] { return ::setsockopt(fd, SOL_SOCKET, opt, &half, sizeof half); });
-    int got = 0;
-    socklen_t len = sizeof got;
-    check_errno("getsockopt(SO_SNDBUF)",
-                [&] { return ::getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &got, &len); });
-    if (static_cast<size_t>(got) != capacity) {
-      throw std::runtime_error(fmt::format(
-          "uds-dgram: asked for a {}-byte send buffer, the kernel set {}", capacity, got));
-    }
-  }
 };
 
 }  // namespace
