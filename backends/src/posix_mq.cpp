@@ -21,6 +21,7 @@
 #include "ipcperf/backend_impl.hpp"
 #include "ipcperf/limits.hpp"
 #include "ipcperf/liveness.hpp"
+#include "ipcperf/objects.hpp"
 
 namespace ipcperf {
 namespace {
@@ -202,35 +203,45 @@ struct PosixMq {
     const Geometry g = geometry(o, limits());
     Endpoints ep;
     const std::string base = "/" + make_object_name();
+    // The names are recorded in a private directory before the queues exist, so that the stale
+    // sweep removes them after a killed supervisor even where /dev/mqueue is not mounted.
+    const std::string dir = make_private_dir();
     mq_attr attr{};
     attr.mq_maxmsg = g.depth;
     attr.mq_msgsize = g.msgsize;
-    for (const char* dir : {"-ab", "-ba"}) {
-      const std::string name = base + dir;
-      const mqd_t q = ::mq_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600, &attr);
-      if (q < 0) {
-        const int err = errno;
-        cleanup_names(base);
-        errno = err;
-        throw_mq_error(fmt::format("mq_open(\"{}\", O_CREAT|O_EXCL, maxmsg {}, msgsize {})", name,
-                                   g.depth, g.msgsize));
+    try {
+      for (const char* suffix : {"-ab", "-ba"}) {
+        const std::string name = base + suffix;
+        record_posix_queue(dir, name);
+        const mqd_t q = ::mq_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600, &attr);
+        if (q < 0) {
+          throw_mq_error(fmt::format("mq_open(\"{}\", O_CREAT|O_EXCL, maxmsg {}, msgsize {})", name,
+                                     g.depth, g.msgsize));
+        }
+        ::mq_close(q);  // the name keeps the queue; the peers open it
+        ep.objects.push_back("/dev/mqueue" + name);
       }
-      ::mq_close(q);  // the name keeps the queue; the peers open it
-      ep.objects.push_back("/dev/mqueue" + name);
+    } catch (...) {
+      remove_private_dir(dir);  // unlinks what was created
+      throw;
     }
-    ep.spec = base;
+    ep.objects.push_back(dir);
+    ep.spec = base + "," + dir;
     return ep;
   }
 
   static void cleanup(Endpoints& ep) noexcept {
-    if (!ep.spec.empty()) cleanup_names(ep.spec);
+    // Unlinks the recorded queues and removes the directory.
+    if (const size_t comma = ep.spec.find(','); comma != std::string::npos) {
+      remove_private_dir(ep.spec.substr(comma + 1));
+    }
   }
 
   class Channel {
    public:
     Channel(std::string_view spec, Role role, const ChannelOptions& o)
         : spin_(o.wait == Wait::kSpin), watch_("posix-mq") {
-      const std::string base(spec);
+      const std::string base(spec.substr(0, spec.find(',')));
       const bool a = role == Role::kA;
       const int nb = spin_ ? O_NONBLOCK : 0;
       tx_ = open(base + (a ? "-ab" : "-ba"), O_WRONLY | O_CLOEXEC | nb);
@@ -336,11 +347,6 @@ struct PosixMq {
     timespec deadline_{};
     PeerWatch watch_;
   };
-
- private:
-  static void cleanup_names(const std::string& base) noexcept {
-    for (const char* dir : {"-ab", "-ba"}) ::mq_unlink((base + dir).c_str());
-  }
 };
 
 }  // namespace
