@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include <dirent.h>
+#include <mqueue.h>
 #include <sys/msg.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,7 +20,8 @@ namespace ipcperf {
 
 namespace {
 constexpr const char* kSysvRecord = "sysv-msqids";
-}
+constexpr const char* kPosixMqRecord = "posix-mqs";
+}  // namespace
 
 std::string temp_base() {
   const char* t = std::getenv("TMPDIR");
@@ -51,9 +53,22 @@ void record_sysv_queue(const std::string& dir, int msqid) {
   if (!f) throw std::runtime_error(fmt::format("cannot write {}/{}", dir, kSysvRecord));
 }
 
+void record_posix_queue(const std::string& dir, const std::string& name) {
+  std::ofstream f(dir + "/" + kPosixMqRecord, std::ios::app);
+  f << name << '\n';
+  if (!f) throw std::runtime_error(fmt::format("cannot write {}/{}", dir, kPosixMqRecord));
+}
+
 std::vector<std::string> remove_private_dir(const std::string& dir) noexcept {
   std::vector<std::string> removed;
   try {
+    // Names carry the creator's pid, so a recorded name is ours alone.
+    std::ifstream mqs(dir + "/" + kPosixMqRecord);
+    for (std::string name; std::getline(mqs, name);) {
+      if (!name.empty() && ::mq_unlink(name.c_str()) == 0) {
+        removed.push_back(fmt::format("POSIX message queue {}", name));
+      }
+    }
     std::ifstream rec(dir + "/" + kSysvRecord);
     int id = 0;
     long long ctime = 0;

@@ -13,14 +13,19 @@ std::unique_ptr<Backend> make_shm_boost_spsc_backend();
 std::unique_ptr<Backend> make_pipe_backend();
 std::unique_ptr<Backend> make_fifo_backend();
 std::unique_ptr<Backend> make_uds_stream_backend();
+std::unique_ptr<Backend> make_uds_dgram_backend();
 std::unique_ptr<Backend> make_uds_seqpacket_backend();
 std::unique_ptr<Backend> make_tcp_backend();
+std::unique_ptr<Backend> make_udp_backend();
+std::unique_ptr<Backend> make_posix_mq_backend();
+std::unique_ptr<Backend> make_sysv_mq_backend();
 // In-process references.
 std::unique_ptr<Backend> make_thread_spsc_backend();
 std::unique_ptr<Backend> make_thread_boost_spsc_backend();
 std::unique_ptr<Backend> make_thread_moodycamel_backend();
 
 std::span<const RegistryEntry> registry() {
+  // clang-format off
   static const RegistryEntry entries[] = {
       {"shm-spsc", make_shm_spsc_backend},
       {"shm-mutex", make_shm_mutex_backend},
@@ -28,12 +33,17 @@ std::span<const RegistryEntry> registry() {
       {"pipe", make_pipe_backend},
       {"fifo", make_fifo_backend},
       {"uds-stream", make_uds_stream_backend},
+      {"uds-dgram", make_uds_dgram_backend},
       {"uds-seqpacket", make_uds_seqpacket_backend},
       {"tcp", make_tcp_backend},
+      {"udp", make_udp_backend},
+      {"posix-mq", make_posix_mq_backend},
+      {"sysv-mq", make_sysv_mq_backend},
       {"thread-spsc", make_thread_spsc_backend},
       {"thread-boost-spsc", make_thread_boost_spsc_backend},
       {"thread-moodycamel", make_thread_moodycamel_backend},
   };
+  // clang-format on
   return entries;
 }
 

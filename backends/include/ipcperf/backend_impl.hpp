@@ -5,6 +5,8 @@
 //   static const BackendInfo& info();
 //   static size_t max_message(const ChannelOptions&);  // on this machine
 //   static void check(const ChannelOptions&);          // extra checks (may do nothing)
+//   static void check_size(const ChannelOptions&);     // optional: refuses max_message above
+//                                                      // max_message() saying why (sysctl...)
 //   static Endpoints prepare(const ChannelOptions&);
 //   static void cleanup(Endpoints&) noexcept;
 //   class Channel: Channel(std::string_view spec, Role, const ChannelOptions&),
@@ -49,6 +51,11 @@ class BackendOf final : public Backend {
     return Traits::max_message(resolve(opt));
   }
   void check(const ChannelOptions& opt) const override {
+    // Optional: a backend whose size limit comes from a sysctl or a buffer refuses an oversize
+    // message itself first, naming where the limit comes from; the generic check is the backstop.
+    if constexpr (requires(const ChannelOptions& o) { Traits::check_size(o); }) {
+      if (opt.max_message != 0) Traits::check_size(resolve(opt));
+    }
     Backend::check(opt);
     Traits::check(resolve(opt));
   }

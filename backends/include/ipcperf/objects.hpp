@@ -16,12 +16,17 @@ std::string temp_base();
 std::string make_private_dir();
 
 // Removes a private directory: every entry in it, the System V queues recorded in it (when their
-// creator is still the one recorded), and the directory. Safe on a missing directory.
-// Returns what was removed.
+// creator is still the one recorded), the POSIX queues recorded in it, and the directory. Safe on a
+// missing directory. Returns what was removed.
 std::vector<std::string> remove_private_dir(const std::string& dir) noexcept;
 
 // Records a System V message queue created by this process in `dir` (file "sysv-msqids").
 void record_sysv_queue(const std::string& dir, int msqid);
+
+// Records the name of a POSIX message queue ("/ipcperf-<pid>-<n>...") in `dir` (file
+// "posix-mqs"), before it is created: the stale sweep then finds it even where /dev/mqueue is
+// not mounted (it is not on every machine; mq_open works without it).
+void record_posix_queue(const std::string& dir, const std::string& name);
 
 // The ids of the System V message queues whose creator uid is ours (from /proc/sysvipc/msg).
 std::vector<int> own_sysv_queues();
