@@ -111,10 +111,9 @@ Plan build_plan(const RunOptions& opt) {
         try {
           backend->check(c.options);
         } catch (const UsageError& e) {
-          // A size the backend cannot carry is an error when the user named the backend; in a
-          // suite or 'all' it is a skipped row with the reason.
-          const bool size_problem = size > backend->max_message_size(c.options);
-          if (opt.backends_explicit || !size_problem) throw;
+          // A size, capacity or wait the backend cannot honour is an error when the user named
+          // the backend; in a suite or 'all' it is a skipped row with the reason.
+          if (opt.backends_explicit) throw;
           c.skip_reason = e.what();
         } catch (const Unsupported& e) {
           c.skip_reason = e.what();
