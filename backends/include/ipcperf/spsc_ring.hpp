@@ -230,8 +230,20 @@ class SpscRing {
   // closed or died and everything it sent has been received.
   size_t recv(std::span<std::byte> buf) {
     int64_t n = try_recv(buf);
-    if (n >= 0) [[likely]]
+    if (n >= 0) [[likely]] {
+      ++streak_;
       return static_cast<size_t>(n);
+    }
+    if (streak_ >= kStreamStreak && wait_ != Wait::kBlock) {
+      // A stream has caught up with its producer; step back so that we do not poll the line it
+      // is writing (see kBackoffPolls).
+      streak_ = 0;
+      for (int p = 0; p < kBackoffPolls; ++p) {
+        for (int i = 0; i < kBackoffPauses; ++i) cpu_relax();
+        if ((n = try_recv(buf)) >= 0) return static_cast<size_t>(n);
+      }
+    }
+    streak_ = 0;
     wait_until([&] { return (n = try_recv(buf)) >= 0; }, ctl_->consumer_sleeping, Side::kProducer,
                /*drain_first=*/true);
     return static_cast<size_t>(n);
@@ -314,6 +326,20 @@ class SpscRing {
   }
 
   static constexpr uint32_t kLivenessEvery = 1U << 14;
+  // Stream back-off. A consumer that keeps up with its producer polls the very cache line the
+  // producer is writing: every message then costs a line round trip (the producer's store misses,
+  // our next load misses), and the pair settles at about one floor/cacheline per message. After
+  // kStreamStreak receives in a row that found a message at once (a stream, not a ping-pong:
+  // there every receive waits), an empty ring makes the consumer look only every kBackoffPauses
+  // pauses, kBackoffPolls times, before it polls tightly again; the producer gets a few lines
+  // ahead and the consumer then reads finished lines. Measured on the reference VM (stream 64 B,
+  // same run): 61 -> 39 ns per message; pingpong unchanged (its receives always wait, so the
+  // streak never builds). The price: a message that arrives just after a saturated stream caught
+  // up waits up to one back-off step, 64 pauses (1.7 us on the reference EPYC, whose pause takes
+  // 27 ns; Intel cores since Skylake take about as long, older ones a tenth).
+  static constexpr uint32_t kStreamStreak = 8;
+  static constexpr int kBackoffPolls = 8;
+  static constexpr int kBackoffPauses = 64;
 
   Control* ctl_ = nullptr;
   std::byte* data_ = nullptr;
@@ -324,6 +350,7 @@ class SpscRing {
   uint64_t published_ = 0;    // consumer: last position stored into head
   Side side_ = Side::kProducer;
   Wait wait_ = Wait::kSpin;
+  uint32_t streak_ = 0;  // consumer: receives in a row that found a message without waiting
   ProcessWatch watch_;
 };
 
