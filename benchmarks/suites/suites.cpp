@@ -5,8 +5,8 @@ namespace ipcperf {
 std::span<const Suite> suites() {
   static const Suite kSuites[] = {
       {"quick",
-       "the default: a first look in under a minute (5 x 0.2 s per case)",
-       {"shm-spsc", "pipe"},
+       "the default: shared memory vs message passing in about a minute (5 x 0.2 s per case)",
+       {"shm-spsc", "shm-mutex", "pipe", "uds-stream", "thread-spsc"},
        {"pingpong", "stream"},
        {64, 4096, 65536},
        5,
@@ -14,7 +14,7 @@ std::span<const Suite> suites() {
        1000},
       {"ci",
        "for regression gates: more repetitions, longer phases (10 x 0.5 s per case)",
-       {"shm-spsc", "pipe"},
+       {"shm-spsc", "shm-mutex", "pipe", "uds-stream", "thread-spsc"},
        {"pingpong", "stream"},
        {64, 4096, 65536},
        10,
