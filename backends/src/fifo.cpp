@@ -19,6 +19,7 @@
 
 #include "ipcperf/backend_impl.hpp"
 #include "ipcperf/framing.hpp"
+#include "ipcperf/limits.hpp"
 #include "ipcperf/objects.hpp"
 
 namespace ipcperf {
@@ -27,12 +28,6 @@ namespace {
 constexpr size_t kMaxFifoMessage = 16 * 1024 * 1024;  // framing caps nothing; the suite does
 constexpr const char* kAtoB = "/a-to-b";
 constexpr const char* kBtoA = "/b-to-a";
-
-size_t pipe_max_size() {
-  std::ifstream f("/proc/sys/fs/pipe-max-size");
-  size_t v = 0;
-  return (f >> v) ? v : 1024 * 1024;
-}
 
 Fd open_fifo(const std::string& path, int flags, std::string_view what) {
   return Fd(check_errno(fmt::format("open(\"{}\", {})", path, what),
@@ -51,20 +46,7 @@ struct Fifo {
     return i;
   }
   static size_t max_message(const ChannelOptions&) { return kMaxFifoMessage; }
-  static void check(const ChannelOptions& o) {
-    // F_SETPIPE_SZ rounds up to a power-of-two number of pages: any other value would silently
-    // become a different capacity, so it is refused.
-    const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
-    const size_t limit = pipe_max_size();
-    const bool pow2 =
-        o.capacity % page == 0 && ((o.capacity / page) & (o.capacity / page - 1)) == 0;
-    if (o.capacity < page || !pow2 || (o.capacity > limit && ::geteuid() != 0)) {
-      throw UsageError(fmt::format(
-          "fifo: --capacity {} is not allowed: a pipe buffer is a power-of-two number of {}-byte "
-          "pages between {} and {} bytes (/proc/sys/fs/pipe-max-size; root may exceed it)",
-          o.capacity, page, page, limit));
-    }
-  }
+  static void check(const ChannelOptions& o) { check_pipe_capacity("fifo", o.capacity); }
   static Endpoints prepare(const ChannelOptions&) {
     Endpoints ep;
     ep.spec = make_private_dir();

@@ -14,17 +14,12 @@
 
 #include "ipcperf/backend_impl.hpp"
 #include "ipcperf/framing.hpp"
+#include "ipcperf/limits.hpp"
 
 namespace ipcperf {
 namespace {
 
 constexpr size_t kMaxPipeMessage = 16 * 1024 * 1024;
-
-size_t pipe_max_size() {
-  std::ifstream f("/proc/sys/fs/pipe-max-size");
-  size_t v = 0;
-  return (f >> v) ? v : 1024 * 1024;
-}
 
 struct Pipe {
   static const BackendInfo& info() {
@@ -34,20 +29,7 @@ struct Pipe {
     return i;
   }
   static size_t max_message(const ChannelOptions&) { return kMaxPipeMessage; }
-  static void check(const ChannelOptions& o) {
-    // F_SETPIPE_SZ rounds up to a power-of-two number of pages: any other value would silently
-    // become a different capacity, so it is refused (as fifo does).
-    const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
-    const size_t limit = pipe_max_size();
-    const bool pow2 =
-        o.capacity % page == 0 && ((o.capacity / page) & (o.capacity / page - 1)) == 0;
-    if (o.capacity < page || !pow2 || (o.capacity > limit && ::geteuid() != 0)) {
-      throw UsageError(fmt::format(
-          "pipe: --capacity {} is not allowed: a pipe buffer is a power-of-two number of {}-byte "
-          "pages between {} and {} bytes (/proc/sys/fs/pipe-max-size; root may exceed it)",
-          o.capacity, page, page, limit));
-    }
-  }
+  static void check(const ChannelOptions& o) { check_pipe_capacity("pipe", o.capacity); }
   static Endpoints prepare(const ChannelOptions& o) {
     Endpoints ep;
     int ab[2], ba[2];

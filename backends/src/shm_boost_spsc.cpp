@@ -53,13 +53,9 @@ struct ShmBoostSpsc {
   }
   static size_t max_message(const ChannelOptions&) { return boost_bytes::kMaxMessage; }
   static void check(const ChannelOptions& o) {
-    if (o.capacity != kCapacity) {
-      throw UsageError(fmt::format(
-          "shm-boost-spsc: --capacity {} is not allowed: the queue's capacity is a template "
-          "argument, compiled as {} bytes (boost_bytes::kCapacity)",
-          o.capacity, kCapacity));
-    }
+    boost_bytes::check_capacity("shm-boost-spsc", o.capacity);
   }
+
   static Endpoints prepare(const ChannelOptions&) {
     Endpoints ep;
     ep.spec = make_object_name();

@@ -11,10 +11,7 @@
 namespace ipcperf {
 namespace {
 
-constexpr size_t kPage = 4096;
-constexpr size_t ring_stride(size_t capacity) {
-  return (SpscRing::region_size(capacity) + kPage - 1) & ~(kPage - 1);
-}
+constexpr size_t ring_stride(size_t capacity) { return SpscRing::region_stride(capacity); }
 
 struct ShmSpsc {
   static const BackendInfo& info() {
@@ -28,14 +25,8 @@ struct ShmSpsc {
     return i;
   }
   static size_t max_message(const ChannelOptions& o) { return SpscRing::max_message(o.capacity); }
-  static void check(const ChannelOptions& o) {
-    if (!SpscRing::valid_capacity(o.capacity)) {
-      throw UsageError(
-          fmt::format("shm-spsc: --capacity {} is not allowed: it must be a power of two between "
-                      "{} and {} bytes",
-                      o.capacity, SpscRing::kMinCapacity, SpscRing::kMaxCapacity));
-    }
-  }
+  static void check(const ChannelOptions& o) { SpscRing::check_capacity("shm-spsc", o.capacity); }
+
   static Endpoints prepare(const ChannelOptions& o) {
     Endpoints ep;
     ep.spec = make_object_name();

@@ -34,12 +34,7 @@ struct ThreadBoostSpsc {
   }
   static size_t max_message(const ChannelOptions&) { return boost_bytes::kMaxMessage; }
   static void check(const ChannelOptions& o) {
-    if (o.capacity != kCapacity) {
-      throw UsageError(fmt::format(
-          "thread-boost-spsc: --capacity {} is not allowed: the queue's capacity is a template "
-          "argument, compiled as {} bytes (boost_bytes::kCapacity)",
-          o.capacity, kCapacity));
-    }
+    boost_bytes::check_capacity("thread-boost-spsc", o.capacity);
   }
 
   class Shared {

@@ -15,9 +15,7 @@ namespace ipcperf {
 namespace {
 
 constexpr size_t kPage = 4096;
-constexpr size_t ring_stride(size_t capacity) {
-  return (SpscRing::region_size(capacity) + kPage - 1) & ~(kPage - 1);
-}
+constexpr size_t ring_stride(size_t capacity) { return SpscRing::region_stride(capacity); }
 
 struct ThreadSpsc {
   static const BackendInfo& info() {
@@ -32,12 +30,7 @@ struct ThreadSpsc {
   }
   static size_t max_message(const ChannelOptions& o) { return SpscRing::max_message(o.capacity); }
   static void check(const ChannelOptions& o) {
-    if (!SpscRing::valid_capacity(o.capacity)) {
-      throw UsageError(
-          fmt::format("thread-spsc: --capacity {} is not allowed: it must be a power of two "
-                      "between {} and {} bytes",
-                      o.capacity, SpscRing::kMinCapacity, SpscRing::kMaxCapacity));
-    }
+    SpscRing::check_capacity("thread-spsc", o.capacity);
   }
 
   // Both rings, page-aligned like the shared-memory object of shm-spsc.

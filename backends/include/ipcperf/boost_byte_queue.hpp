@@ -58,6 +58,16 @@ inline constexpr uint32_t kLivenessEvery = 1U << 14;
 
 using Queue = boost::lockfree::spsc_queue<uint8_t, boost::lockfree::capacity<kCapacity>>;
 
+// The capacity is compiled in: any other --capacity is refused, naming the backend.
+inline void check_capacity(std::string_view backend, size_t capacity) {
+  if (capacity != kCapacity) {
+    throw UsageError(fmt::format(
+        "{}: --capacity {} is not allowed: the queue's capacity is a template argument, "
+        "compiled as {} bytes (boost_bytes::kCapacity)",
+        backend, capacity, kCapacity));
+  }
+}
+
 static_assert(std::is_same_v<boost::lockfree::detail::atomic<size_t>, std::atomic<size_t>>,
               "Boost.Lockfree must use std::atomic for its indices");
 static_assert(std::atomic<size_t>::is_always_lock_free,

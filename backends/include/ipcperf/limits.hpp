@@ -3,10 +3,19 @@
 // a container often lacks it).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <fstream>
 #include <optional>
 #include <string>
+#include <string_view>
+
+#include <linux/capability.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "ipcperf/sys.hpp"
 
 namespace ipcperf {
 
@@ -29,6 +38,27 @@ inline bool has_capability(int cap) {
     }
   }
   return false;
+}
+
+// /proc/sys/fs/pipe-max-size (1 MiB when unreadable, the kernel's default).
+inline size_t pipe_max_size() {
+  return static_cast<size_t>(read_proc_number("/proc/sys/fs/pipe-max-size").value_or(1 << 20));
+}
+
+// F_SETPIPE_SZ rounds up to a power-of-two number of pages: any other value would silently become
+// a different capacity, so it is refused; above pipe-max-size only CAP_SYS_RESOURCE may go.
+inline void check_pipe_capacity(std::string_view backend, size_t capacity) {
+  const auto page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  const size_t limit = pipe_max_size();
+  const size_t pages = capacity / page;
+  const bool pow2 = capacity % page == 0 && (pages & (pages - 1)) == 0;
+  if (capacity < page || !pow2 || (capacity > limit && !has_capability(CAP_SYS_RESOURCE))) {
+    throw UsageError(fmt::format(
+        "{}: --capacity {} is not allowed: a pipe buffer is a power-of-two number of {}-byte "
+        "pages between {} and {} bytes (/proc/sys/fs/pipe-max-size; raise it with sysctl -w "
+        "fs.pipe-max-size=N)",
+        backend, capacity, page, page, limit));
+  }
 }
 
 }  // namespace ipcperf

@@ -38,8 +38,11 @@
 #include <cstring>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include <sched.h>
+
+#include <fmt/format.h>
 
 #include "ipcperf/backend.hpp"
 #include "ipcperf/sys.hpp"
@@ -82,6 +85,20 @@ class SpscRing {
 
   static bool valid_capacity(size_t c) {
     return c >= kMinCapacity && c <= kMaxCapacity && (c & (c - 1)) == 0;
+  }
+  // UsageError naming the backend unless valid_capacity(c).
+  static void check_capacity(std::string_view backend, size_t c) {
+    if (!valid_capacity(c)) {
+      throw UsageError(
+          fmt::format("{}: --capacity {} is not allowed: it must be a power of two between {} and "
+                      "{} bytes",
+                      backend, c, kMinCapacity, kMaxCapacity));
+    }
+  }
+  // Bytes one ring takes in a region holding several, rounded up to whole pages.
+  static constexpr size_t region_stride(size_t capacity) {
+    constexpr size_t kPage = 4096;
+    return (region_size(capacity) + kPage - 1) & ~(kPage - 1);
   }
 
   // Creator (supervisor or test): initialises the region. Both sides start at start_position
