@@ -51,6 +51,13 @@ struct RepSample {
 struct Stat {
   double mean = 0, median = 0, stddev = 0, cv = 0, min = 0, max = 0;
   int n = 0;
+  // Nonparametric 95 % confidence interval of the median: the order statistics x(ci_rank_low)
+  // and x(ci_rank_high) (1-based, binomial rule: stats/summary.hpp). ci_level is the interval's
+  // exact coverage (>= 0.95); 0 when n is too small for a 95 % interval (n < 6): then there is
+  // none, and ci_low/ci_high are 0.
+  double ci_low = 0, ci_high = 0, ci_level = 0;
+  int ci_rank_low = 0, ci_rank_high = 0;
+  [[nodiscard]] bool has_ci() const { return ci_level > 0; }
 };
 
 enum class CaseStatus { kOk, kFailed, kSkipped };
@@ -65,6 +72,10 @@ struct CaseResult {
   Histogram latency{3};         // all repetitions merged
   std::string sampling;         // how latency was sampled, e.g. "1 in 64 round trips"
   uint64_t sent = 0, lost = 0;  // lossy backends: totals over the repetitions that passed
+  // The repetitions disagree (CV of real_ns above 5 %): `advice` says what to do about it, with
+  // the --reps that would narrow the median's 95 % CI to +-5 % (stats/summary.hpp).
+  bool unstable = false;
+  std::string advice;
   [[nodiscard]] double loss_fraction() const {
     return sent == 0 ? 0.0 : static_cast<double>(lost) / static_cast<double>(sent);
   }

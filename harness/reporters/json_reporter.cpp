@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include <fmt/format.h>
+
 #include "reporters/reporter.hpp"
 #include "stats/summary.hpp"
 
@@ -127,6 +129,28 @@ constexpr std::array<Aggregate, 4> kAggregates{{
     {"cv", "percentage", &Stat::cv},
 }};
 
+// The median's nonparametric 95 % CI (stats/summary.hpp) where the repetitions allow one, and the
+// advice for a row whose repetitions disagree.
+void add_median_ci(Row& row, const CaseResult& c) {
+  if (c.real_ns.has_ci()) {
+    row["median_ci_low_ns"] = finite_or_zero(c.real_ns.ci_low);
+    row["median_ci_high_ns"] = finite_or_zero(c.real_ns.ci_high);
+    row["median_ci_level"] = c.real_ns.ci_level;
+  } else {
+    row["median_ci_note"] =
+        fmt::format("n too small: {} repetitions; a 95% CI of the median needs at least {}",
+                    c.real_ns.n, kMinRepsForMedianCi);
+  }
+  if (c.items_per_second.has_ci()) {
+    row["items_per_second_ci_low"] = finite_or_zero(c.items_per_second.ci_low);
+    row["items_per_second_ci_high"] = finite_or_zero(c.items_per_second.ci_high);
+  }
+  if (c.unstable) {
+    row["unstable"] = true;
+    row["advice"] = c.advice;
+  }
+}
+
 Row aggregate_row(const CaseResult& c, const Aggregate& agg, size_t ok_reps) {
   Row row = head(c, c.spec.name + "_" + agg.name, "aggregate");
   row["threads"] = 1;
@@ -147,6 +171,7 @@ Row aggregate_row(const CaseResult& c, const Aggregate& agg, size_t ok_reps) {
     row["lost_messages"] = c.lost;
     row["loss_pct"] = 100.0 * c.loss_fraction();
   }
+  if (std::string_view(agg.name) == "median") add_median_ci(row, c);
   if (std::string_view(agg.name) == "median" && c.latency.count() > 0) {
     add_latency_counters(row, c.latency);
     row["latency_sampling"] = c.sampling;

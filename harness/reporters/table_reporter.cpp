@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -22,7 +23,6 @@ namespace ipcperf {
 namespace {
 
 constexpr std::string_view kDash = "—";
-constexpr double kNoisyCv = 0.05;  // above this the repetitions disagree enough to say so
 
 // Three significant digits; v >= 0. Thresholds sit where rounding would add a fourth digit
 // (99.95 prints as "100", not "100.0").
@@ -54,6 +54,15 @@ std::string scaled(double v, std::span<const Unit> units, std::string_view suffi
 }
 
 constexpr std::array<Unit, 4> kTimeUnits{{{1, "ns"}, {1e3, "µs"}, {1e6, "ms"}, {1e9, "s"}}};
+
+// "154–159 ns", "42.6–48.2 µs": both ends in the unit of the larger one.
+std::string time_range(double lo, double hi) {
+  if (!std::isfinite(lo) || !std::isfinite(hi) || lo < 0 || hi < 0) return std::string(kDash);
+  size_t i = 0;
+  while (i + 1 < kTimeUnits.size() && hi >= kTimeUnits[i + 1].factor * 0.9995) ++i;
+  const double f = kTimeUnits[i].factor;
+  return fmt::format("{}–{} {}", three_digits(lo / f), three_digits(hi / f), kTimeUnits[i].name);
+}
 constexpr std::array<Unit, 5> kRateUnits{
     {{1, ""}, {1e3, "k"}, {1e6, "M"}, {1e9, "G"}, {1e12, "T"}}};
 constexpr std::array<Unit, 5> kByteUnits{{{1, "B"},
@@ -87,6 +96,7 @@ enum Column : size_t {
   kName,
   kMedian,
   kCv,
+  kCi,
   kMin,
   kMax,
   kMsgRate,
@@ -99,21 +109,22 @@ enum Column : size_t {
   kColumnCount
 };
 constexpr std::array<std::string_view, kColumnCount> kHeaders{
-    "benchmark", "median", "±CV", "min",     "max",     "msg/s",
+    "benchmark", "median", "±CV", "95% CI",  "min",     "max",   "msg/s",
     "bytes/s",   "p50",    "p99", "max lat", "CPU/msg", "×floor"};
 
 struct TableRow {
   std::array<std::string, kColumnCount> cells;
   std::string span;  // failed/skipped: the text after the name, instead of cells
   std::string_view color;
-  bool noisy = false;  // ±CV above kNoisyCv
+  bool noisy = false;  // ±CV above kUnstableCv: the case is flagged unstable
 };
 
 // What the rows shown make it necessary to explain.
 struct Notes {
   std::set<int> repetitions;
   bool pingpong = false, stream = false, latency = false, cpu = false, floor_ratio = false;
-  bool noisy = false, floor_cacheline = false, floor_memcpy = false;
+  bool floor_cacheline = false, floor_memcpy = false, ci = false, no_ci = false;
+  std::vector<std::pair<std::string, std::string>> unstable;  // case name, advice
   bool in_process = false, lossy = false;
   std::string sampling;
 };
@@ -164,6 +175,8 @@ TableRow make_row(const CaseResult& c, std::optional<double> floor, Notes& notes
   };
   row.cells[kMedian] = format_time_ns(c.real_ns.median);
   row.cells[kCv] = format_percent(c.real_ns.cv);
+  row.cells[kCi] = c.real_ns.has_ci() ? time_range(c.real_ns.ci_low, c.real_ns.ci_high)
+                                      : std::string("n too small");
   row.cells[kMin] = format_time_ns(c.real_ns.min);
   row.cells[kMax] = format_time_ns(c.real_ns.max);
   row.cells[kMsgRate] =
@@ -177,7 +190,7 @@ TableRow make_row(const CaseResult& c, std::optional<double> floor, Notes& notes
   row.cells[kCpu] = blank_if_zero(c.cpu_ns.median, format_time_ns(c.cpu_ns.median));
   const bool pingpong = c.spec.kind == "pingpong";
   if (pingpong && floor) row.cells[kFloor] = three_digits(c.real_ns.median / *floor) + "×";
-  row.noisy = c.real_ns.cv > kNoisyCv;
+  row.noisy = c.unstable;
   if (c.spec.lossy) {
     row.cells[kName] += fmt::format(" {} lost", format_percent(c.loss_fraction()));
     notes.lossy = true;
@@ -188,7 +201,9 @@ TableRow make_row(const CaseResult& c, std::optional<double> floor, Notes& notes
   notes.stream |= c.spec.kind == "stream";
   notes.cpu |= !row.cells[kCpu].empty();
   notes.floor_ratio |= !row.cells[kFloor].empty();
-  notes.noisy |= row.noisy;
+  if (c.unstable) notes.unstable.emplace_back(c.spec.name, c.advice);
+  notes.ci |= c.real_ns.has_ci();
+  notes.no_ci |= !c.real_ns.has_ci();
   notes.floor_cacheline |= c.spec.kind == "floor-cacheline";
   notes.floor_memcpy |= c.spec.kind == "floor-memcpy";
   if (c.latency.count() > 0) {
@@ -207,6 +222,12 @@ void write_notes(const Notes& n, std::ostream& os) {
       "  median: median of per-repetition values over {} repetitions; ±CV: their coefficient of "
       "variation; min, max: the extremes\n",
       reps);
+  if (n.ci || n.no_ci) {
+    os << fmt::format(
+        "  95% CI: distribution-free 95% confidence interval of the median, the order statistics "
+        "x(l)..x(n+1-l) of the repetitions (binomial rule){}\n",
+        n.no_ci ? fmt::format("; 'n too small' below {} repetitions", kMinRepsForMedianCi) : "");
+  }
   if (n.pingpong) {
     os << "  pingpong: times are round trips (one-way latency ≈ RTT/2); msg/s counts round trips\n";
   }
@@ -234,9 +255,13 @@ void write_notes(const Notes& n, std::ostream& os) {
     os << "  N% lost: messages (stream) or round trips (pingpong) that never arrived, over all "
           "repetitions; rates count delivered messages only\n";
   }
-  if (n.noisy) {
-    os << "  ±CV above 5%: the repetitions disagree; reduce noise (pinning, governor) or add "
-          "repetitions before trusting small differences\n";
+  if (!n.unstable.empty()) {
+    os << fmt::format(
+        "  unstable (±CV above {:.0f}%): the repetitions disagree. Suggested --reps = "
+        "n·(h/{:.0f}%)², "
+        "h the median's 95% CI half-width relative to the median: the CI narrows as 1/√n\n",
+        100 * kUnstableCv, 100 * kTargetCiHalfWidth);
+    for (const auto& [name, advice] : n.unstable) os << fmt::format("  ! {}: {}\n", name, advice);
   }
 }
 

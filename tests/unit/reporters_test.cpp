@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -257,6 +258,57 @@ TEST(JsonReporter, MedianRowCarriesMergedLatency) {
   }
 }
 
+// The pingpong case again, with 10 repetitions (a 95 % CI exists from 6 on); `noisy` makes its
+// last repetition an outlier that pushes the CV above 5 %.
+RunResult ten_rep_run(bool noisy) {
+  RunResult r = make_run(1.0, false);
+  CaseResult& c = r.cases[1];
+  c.reps.clear();
+  const double rtts[] = {160, 163, 170, 158, 165, 161, 162, 164, 166, noisy ? 300.0 : 167.0};
+  for (int i = 0; i < 10; ++i) c.reps.push_back(ok_rep(i, rtts[i]));
+  summarize(c);
+  return r;
+}
+
+TEST(JsonReporter, MedianRowCarriesTheConfidenceInterval) {
+  const RunResult r = ten_rep_run(false);
+  const CaseResult& c = r.cases[1];
+  ASSERT_TRUE(c.real_ns.has_ci());
+  const json doc = to_json(r);
+  const json row = rows_named(doc, std::string(kPingpong) + "_median").at(0);
+  // x(2) and x(9) of the 10 sorted round trips 158..170.
+  EXPECT_EQ(row["median_ci_low_ns"], 160.0);
+  EXPECT_EQ(row["median_ci_high_ns"], 167.0);
+  EXPECT_EQ(row["items_per_second_ci_low"], 1e9 / 167.0);
+  EXPECT_EQ(row["items_per_second_ci_high"], 1e9 / 160.0);
+  EXPECT_NEAR(row["median_ci_level"].get<double>(), 1.0 - 22.0 / 1024, 1e-12);
+  EXPECT_FALSE(row.contains("median_ci_note"));
+  EXPECT_FALSE(row.contains("unstable"));
+  // Only the median row carries it.
+  EXPECT_FALSE(
+      rows_named(doc, std::string(kPingpong) + "_mean").at(0).contains("median_ci_low_ns"));
+
+  // 5 repetitions: no interval, a note instead.
+  const json five = rows_named(to_json(make_run()), std::string(kPingpong) + "_median").at(0);
+  EXPECT_FALSE(five.contains("median_ci_low_ns"));
+  EXPECT_FALSE(five.contains("items_per_second_ci_low"));
+  EXPECT_NE(five["median_ci_note"].get<std::string>().find("n too small"), std::string::npos);
+}
+
+TEST(JsonReporter, UnstableRowsCarryAdvice) {
+  const RunResult r = ten_rep_run(true);
+  const CaseResult& c = r.cases[1];
+  ASSERT_TRUE(c.unstable);
+  const json row = rows_named(to_json(r), std::string(kPingpong) + "_median").at(0);
+  EXPECT_EQ(row["unstable"], true);
+  EXPECT_EQ(row["advice"], c.advice);
+  EXPECT_NE(c.advice.find("CV "), std::string::npos) << c.advice;
+
+  std::ostringstream os;
+  write_csv(r, os);
+  EXPECT_NE(os.str().find(",true,\"CV "), std::string::npos) << "unstable and advice columns";
+}
+
 TEST(JsonReporter, NoLatencyCountersWithoutSamples) {
   const auto rows = rows_named(to_json(make_run()), std::string(kFloor) + "_median");
   ASSERT_EQ(rows.size(), 1U);
@@ -394,7 +446,8 @@ TEST(CsvReporter, Header) {
             "name,iterations,real_time,cpu_time,time_unit,bytes_per_second,items_per_second,label,"
             "error_occurred,error_message,backend,workload,family,wait,size_bytes,repetitions,"
             "p50_ns,p90_ns,p99_ns,p999_ns,p9999_ns,max_ns,verified_messages,in_process,"
-            "sent_messages,lost_messages,loss_pct");
+            "sent_messages,lost_messages,loss_pct,median_ci_low_ns,median_ci_high_ns,"
+            "items_per_second_ci_low,items_per_second_ci_high,unstable,advice");
 }
 
 TEST(CsvReporter, RowsParseBackToTheJsonRows) {
@@ -606,6 +659,35 @@ TEST(TableReporter, ColourOnlyWhenAsked) {
   EXPECT_NE(text.find("\033[33m"), std::string::npos);  // skipped and noisy: yellow
   EXPECT_NE(text.find("\033[0m"), std::string::npos);
   EXPECT_EQ(table_of(r, false).find('\033'), std::string::npos);
+}
+
+TEST(TableReporter, ConfidenceIntervalColumn) {
+  const auto header = lines_of(table_of(make_run()))[0];
+  EXPECT_NE(header.find("95% CI"), std::string::npos) << header;
+  auto row_of = [](const std::string& text) {
+    for (const auto& line : lines_of(text)) {
+      if (line.rfind(kPingpong, 0) == 0) return line;
+    }
+    return std::string();
+  };
+  // 5 repetitions: said, not invented.
+  const std::string five = table_of(make_run());
+  EXPECT_NE(row_of(five).find("n too small"), std::string::npos) << five;
+  EXPECT_NE(five.find("'n too small' below 6 repetitions"), std::string::npos) << five;
+  // 10 repetitions: x(2)..x(9), in the median's unit, aligned under the header.
+  const std::string ten = table_of(ten_rep_run(false));
+  EXPECT_EQ(end_column(row_of(ten), "160–167 ns"), end_column(lines_of(ten)[0], "95% CI")) << ten;
+  EXPECT_EQ(row_of(ten).find("n too small"), std::string::npos) << ten;
+  EXPECT_EQ(ten.find("unstable"), std::string::npos) << ten;
+}
+
+TEST(TableReporter, UnstableRowsGetTheirAdviceUnderTheTable) {
+  const RunResult r = ten_rep_run(true);
+  const std::string text = table_of(r);
+  EXPECT_NE(text.find(fmt::format("  ! {}: {}", kPingpong, r.cases[1].advice)), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("n·(h/5%)²"), std::string::npos) << "the rule is explained: " << text;
+  EXPECT_NE(r.cases[1].advice.find("--reps"), std::string::npos) << r.cases[1].advice;
 }
 
 TEST(TableReporter, NotesOnlyForRowsShown) {
