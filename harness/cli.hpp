@@ -58,6 +58,7 @@ struct RunOptions {
   bool floor = true;
   std::string out_json;
   std::string out_csv;
+  std::string out_hgrm;  // directory for HdrHistogram .hgrm files (empty: none)
   bool quiet = false;
   std::vector<std::string> command_line;
 };

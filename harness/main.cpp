@@ -1,10 +1,12 @@
 // ipcperf: benchmarks Linux inter-process communication between supervised pairs of processes.
 //   ipcperf run ...     the supervisor: plans, launches peers, reports
 //   ipcperf list        the backends and their limits on this machine
+//   ipcperf env         the machine as a run sees it, and the warnings with what to do
 //   ipcperf clean       removes IPC objects left by ipcperf processes that died
 //   ipcperf peer ...    (hidden) one endpoint, spawned by `run`
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <random>
@@ -22,6 +24,7 @@
 #include "launcher.hpp"
 #include "peer.hpp"
 #include "plan.hpp"
+#include "reporters/hgrm_reporter.hpp"
 #include "reporters/reporter.hpp"
 #include "reporters/units.hpp"
 #include "runner.hpp"
@@ -41,7 +44,7 @@ struct RunArgs {
   int reps = 0;
   double timeout = 60;
   bool no_floor = false;
-  std::string out, csv;
+  std::string out, csv, hgrm;
   bool quiet = false;
 };
 
@@ -55,6 +58,19 @@ void check_writable(const std::string& path, std::string_view option) {
   }
   f.close();
   if (!existed) std::remove(path.c_str());
+}
+
+// Checks that `dir` is (or can be created as) a writable directory, without creating it.
+void check_writable_dir(const std::string& dir, std::string_view option) {
+  if (dir.empty()) return;
+  std::filesystem::path p = std::filesystem::absolute(dir);
+  while (!std::filesystem::exists(p) && p.has_parent_path() && p != p.parent_path())
+    p = p.parent_path();
+  if (!std::filesystem::is_directory(p) || ::access(p.c_str(), W_OK) != 0) {
+    throw UsageError(
+        fmt::format("{}: cannot write into '{}': {}", option, dir,
+                    std::filesystem::is_directory(p) ? std::strerror(errno) : "not a directory"));
+  }
 }
 
 RunOptions resolve_run_options(const RunArgs& a, CLI::App& run,
@@ -142,6 +158,8 @@ RunOptions resolve_run_options(const RunArgs& a, CLI::App& run,
   o.quiet = a.quiet;
   check_writable(o.out_json, "--out");
   check_writable(o.out_csv, "--csv");
+  o.out_hgrm = a.hgrm;
+  check_writable_dir(o.out_hgrm, "--hgrm");
   return o;
 }
 
@@ -204,6 +222,13 @@ int cmd_run(const RunArgs& a, CLI::App& run, const std::vector<std::string>& arg
       return kExitFailed;
     }
     if (!opt.quiet) fmt::print(stderr, "ipcperf: wrote {}\n", opt.out_csv);
+  }
+  if (!opt.out_hgrm.empty()) {
+    const auto files = write_hgrm_files(result, opt.out_hgrm);
+    if (!opt.quiet) {
+      fmt::print(stderr, "ipcperf: wrote {} .hgrm file{} into {}\n", files.size(),
+                 files.size() == 1 ? "" : "s", opt.out_hgrm);
+    }
   }
   if (interrupted()) {
     fmt::print(stderr, "ipcperf: interrupted; every IPC object created was removed\n");
@@ -279,6 +304,22 @@ int cmd_list(bool json) {
   return kExitOk;
 }
 
+int cmd_env(bool json, const std::string& cpus_arg, bool cpus_given) {
+  const Placement cpus = cpus_given ? parse_cpus(cpus_arg) : default_cpus();
+  const nlohmann::json env = collect_environment(cpus);
+  RunOptions o;  // no run planned: only the machine's warnings
+  o.cpus = cpus;
+  const auto warnings = environment_warnings(env, o);
+  if (json) {
+    nlohmann::json j = env;
+    j["warnings"] = warnings;
+    std::cout << j.dump(2) << "\n";
+  } else {
+    write_environment(env, warnings, std::cout);
+  }
+  return kExitOk;
+}
+
 int cmd_clean() {
   auto removed = sweep_stale_objects();
   for (const auto& r : removed) fmt::print("removed {}\n", r);
@@ -345,6 +386,9 @@ int real_main(int argc, char** argv) {
                 "Skip the hardware-floor rows (cache-line round trip, memcpy)");
   run->add_option("--out", ra.out, "Write Google-Benchmark-compatible JSON to this file");
   run->add_option("--csv", ra.csv, "Write CSV to this file");
+  run->add_option(
+      "--hgrm", ra.hgrm,
+      "Write each latency histogram as HdrHistogram .hgrm text (µs) into this directory");
   run->add_flag("--quiet", ra.quiet, "No progress, warnings or table (errors and files only)");
 
   // ---- list ----
@@ -352,6 +396,15 @@ int real_main(int argc, char** argv) {
   CLI::App* list =
       app.add_subcommand("list", "List the backends, their limits on this machine and semantics");
   list->add_flag("--json", list_json, "Print JSON instead of a table");
+
+  // ---- env ----
+  bool env_json = false;
+  std::string env_cpus;
+  CLI::App* env = app.add_subcommand(
+      "env", "Show the machine as a run sees it (CPU, pinning, SMT, NUMA, governor, VM, ...)");
+  env->add_flag("--json", env_json, "Print JSON instead of text");
+  env->add_option("--cpus", env_cpus,
+                  "CPUs of peers A,B to check (default: the first two allowed); none = unpinned");
 
   CLI::App* clean =
       app.add_subcommand("clean", "Remove IPC objects left behind by ipcperf processes that died");
@@ -380,10 +433,10 @@ int real_main(int argc, char** argv) {
 
   if (argc > 1 && argv[1][0] != '-') {
     const std::string_view cmd = argv[1];
-    if (cmd != "run" && cmd != "list" && cmd != "clean" && cmd != "peer") {
+    if (cmd != "run" && cmd != "list" && cmd != "env" && cmd != "clean" && cmd != "peer") {
       fmt::print(
           stderr,
-          "ipcperf: unknown command '{}' (commands: run, list, clean; see 'ipcperf --help')\n",
+          "ipcperf: unknown command '{}' (commands: run, list, env, clean; see 'ipcperf --help')\n",
           cmd);
       return kExitUsage;
     }
@@ -405,6 +458,7 @@ int real_main(int argc, char** argv) {
   try {
     if (*run) return cmd_run(ra, *run, args);
     if (*list) return cmd_list(list_json);
+    if (*env) return cmd_env(env_json, env_cpus, env->count("--cpus") > 0);
     if (*clean) return cmd_clean();
     if (*peer) {
       pa.both = role == "AB";

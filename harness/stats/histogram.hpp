@@ -36,6 +36,13 @@ class Histogram {
   }
 
   [[nodiscard]] int significant_digits() const noexcept { return digits_; }
+  // HdrHistogram's geometry (its .hgrm footer): sub-buckets per power-of-two range, and the number
+  // of such ranges up to kMaxValue. Both equal those of an HdrHistogram over 1 ns .. 1 h with the
+  // same significant digits (2048 and 32 at 3 digits): the bucket boundaries are the same too.
+  [[nodiscard]] int sub_bucket_count() const noexcept { return static_cast<int>(half_ << 1); }
+  [[nodiscard]] int bucket_count() const noexcept {
+    return static_cast<int>(std::bit_width(kMaxValue)) - bits_ + 1;
+  }
   // Upper bound of the relative error of a reported value.
   [[nodiscard]] double relative_error() const noexcept { return 1.0 / static_cast<double>(half_); }
 

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -139,7 +140,7 @@ std::vector<std::string> with(std::vector<std::string> a, std::initializer_list<
 }
 
 TEST_F(Cli, SmallRunWritesEveryRow) {
-  Proc p(with(kSmall, {"--out", path("r.json"), "--csv", path("r.csv")}));
+  Proc p(with(kSmall, {"--out", path("r.json"), "--csv", path("r.csv"), "--hgrm", path("hgrm")}));
   const pid_t pid = p.pid();
   auto r = p.wait();
   ASSERT_EQ(r.code, 0) << r.err << r.out;
@@ -151,9 +152,33 @@ TEST_F(Cli, SmallRunWritesEveryRow) {
 
   const auto j = load(dir_ / "r.json");
   ASSERT_TRUE(j.contains("context"));
-  for (const char* key : {"date", "host_name", "num_cpus", "mhz_per_cpu", "caches", "load_avg",
-                          "library_build_type", "ipcperf_version", "git_revision", "kernel",
-                          "cpu_model", "cpus_pinned", "seed", "command_line"}) {
+  for (const char* key : {"date",
+                          "host_name",
+                          "num_cpus",
+                          "mhz_per_cpu",
+                          "caches",
+                          "load_avg",
+                          "library_build_type",
+                          "ipcperf_version",
+                          "git_revision",
+                          "kernel",
+                          "cpu_model",
+                          "cpus_pinned",
+                          "seed",
+                          "command_line",
+                          "cpu_microcode",
+                          "pinned_cpus",
+                          "smt_siblings",
+                          "suggested_cpus",
+                          "governor",
+                          "boost",
+                          "cpuidle_driver",
+                          "isolated_cpus",
+                          "nohz_full_cpus",
+                          "cmdline_isolcpus",
+                          "hypervisor_flag",
+                          "virtualization",
+                          "timer_cost_ns"}) {
     EXPECT_TRUE(j["context"].contains(key)) << key;
   }
   EXPECT_EQ(j["context"]["seed"], 7);
@@ -198,6 +223,49 @@ TEST_F(Cli, SmallRunWritesEveryRow) {
   std::string header;
   std::getline(csv, header);
   EXPECT_EQ(header.rfind("name,iterations,real_time,cpu_time,time_unit", 0), 0U) << header;
+  // --hgrm: one HdrHistogram file per case with latency samples (pingpong), none for stream.
+  for (const char* b : {"shm-spsc", "pipe"}) {
+    for (int s : {64, 4096}) {
+      const fs::path f = dir_ / "hgrm" / fmt::format("pingpong_{}_size:{}.hgrm", b, s);
+      EXPECT_TRUE(fs::exists(f)) << f;
+      EXPECT_FALSE(fs::exists(dir_ / "hgrm" / fmt::format("stream_{}_size:{}.hgrm", b, s)));
+    }
+  }
+  std::ifstream hgrm(dir_ / "hgrm" / "pingpong_shm-spsc_size:64.hgrm");
+  std::string text((std::istreambuf_iterator<char>(hgrm)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("Value     Percentile TotalCount 1/(1-Percentile)"), std::string::npos);
+  EXPECT_NE(text.find("#[Buckets =           32, SubBuckets     =         2048]"),
+            std::string::npos)
+      << text;
+}
+
+TEST_F(Cli, EnvShowsTheMachineAndWhatToFix) {
+  auto t = run({"env"});
+  ASSERT_EQ(t.code, 0) << t.err;
+  for (const char* s : {"CPU", "model", "microcode", "Placement (--cpus ", "SMT siblings",
+                        "governor", "boost/turbo", "idle driver", "isolated CPUs", "Virtualization",
+                        "compiler", "ns per read"}) {
+    EXPECT_NE(t.out.find(s), std::string::npos) << s << "\n" << t.out;
+  }
+  auto j = run({"env", "--json"});
+  ASSERT_EQ(j.code, 0) << j.err;
+  const auto env = nlohmann::json::parse(j.out);
+  for (const char* key : {"cpu_model", "cpu_microcode", "online_cpus", "pinned_cpus",
+                          "smt_siblings", "suggested_cpus", "governor", "boost", "kernel",
+                          "virtualization", "cpuidle_driver", "cmdline_nohz_full", "load_avg",
+                          "compiler_flags", "build_type", "git_revision", "timer_cost_ns"}) {
+    EXPECT_TRUE(env.contains(key)) << key;
+  }
+  ASSERT_TRUE(env["warnings"].is_array());
+  auto none = run({"env", "--cpus", "none", "--json"});
+  ASSERT_EQ(none.code, 0) << none.err;
+  const auto unpinned = nlohmann::json::parse(none.out);
+  EXPECT_EQ(unpinned["cpus_pinned"], "none");
+  bool said = false;
+  for (const auto& w : unpinned["warnings"]) {
+    said |= w.get<std::string>().find("pin with --cpus") != std::string::npos;
+  }
+  EXPECT_TRUE(said) << unpinned["warnings"].dump();
 }
 
 TEST_F(Cli, GoogleBenchmarkCompareAcceptsTwoResults) {
@@ -242,6 +310,8 @@ TEST_F(Cli, BadInputExitsTwoWithAClearMessage) {
       {{"run", "--suite", "nightly"}, "nightly"},
       {{"run", "--no-such-option"}, "no-such-option"},
       {{"frobnicate"}, "frobnicate"},
+      {{"run", "--hgrm", "/proc/version"}, "/proc/version"},
+      {{"env", "--cpus", "0,4000"}, "4000"},
   };
   for (const auto& c : cases) {
     Proc p(c.args);
@@ -261,7 +331,7 @@ TEST_F(Cli, HelpAndVersionAndList) {
   auto v = run({"--version"});
   EXPECT_EQ(v.code, 0);
   EXPECT_NE(v.out.find("ipcperf"), std::string::npos);
-  for (const char* sub : {"run", "list", "clean"}) {
+  for (const char* sub : {"run", "list", "env", "clean"}) {
     auto h = run({sub, "--help"});
     EXPECT_EQ(h.code, 0) << sub;
     EXPECT_NE(h.out.find("--"), std::string::npos) << sub;
