@@ -12,14 +12,16 @@
 namespace ipcperf {
 namespace {
 
-constexpr std::array<std::string_view, 27> kColumns{
+constexpr std::array<std::string_view, 35> kColumns{
     // Google Benchmark's CSV columns, in its order.
     "name", "iterations", "real_time", "cpu_time", "time_unit", "bytes_per_second",
     "items_per_second", "label", "error_occurred", "error_message",
     // ipcperf's.
     "backend", "workload", "family", "wait", "size_bytes", "repetitions", "p50_ns", "p90_ns",
     "p99_ns", "p999_ns", "p9999_ns", "max_ns", "verified_messages", "in_process", "sent_messages",
-    "lost_messages", "loss_pct"};
+    "lost_messages", "loss_pct", "offered_rate", "achieved_rate", "cpu_ns_per_msg_a",
+    "cpu_ns_per_msg_b", "sys_ns_per_msg_a", "sys_ns_per_msg_b", "ctx_switches_per_msg",
+    "rate_not_kept"};
 
 // Measurements an error row does not have (the JSON carries zeros there for compare.py's sake;
 // a spreadsheet should see empty cells, as in Google Benchmark's CSV).
