@@ -50,9 +50,13 @@ struct RunOptions {
   uint64_t warmup = 1000;
   uint32_t sample_every = 64;
   Placement cpus;
-  size_t capacity = 0;       // 0: each backend's default
-  std::optional<Wait> wait;  // empty: each backend's default
-  bool tcp_nodelay = true;   // tcp: TCP_NODELAY
+  size_t capacity = 0;          // 0: each backend's default
+  std::optional<Wait> wait;     // empty: each backend's default
+  bool tcp_nodelay = true;      // tcp: TCP_NODELAY
+  std::vector<uint64_t> rates;  // paced: offered rates (messages per second)
+  int64_t min_time_ns = 0;      // with --messages: each measured phase lasts at least this long
+  int64_t inject_delay_ns = 0;  // self-check: receiver busy-waits this long per message
+  int64_t inject_stall_ns = 0;  // self-check: receiver stalls once, halfway, for this long
   uint64_t seed = 0;
   double timeout_s = 60;
   bool floor = true;

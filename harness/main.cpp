@@ -40,7 +40,8 @@ constexpr int kExitUsage = 2;
 // Raw option text, parsed after CLI11 so that every error names the value and what is allowed.
 struct RunArgs {
   std::string suite = "quick", backends, workloads, sizes, messages, duration, warmup, cpus,
-              capacity, wait, seed, sample_every = "64", tcp_nodelay = "1";
+              capacity, wait, seed, sample_every = "64", tcp_nodelay = "1", rate = "10k,100k",
+              min_time, inject_delay, inject_stall;
   int reps = 0;
   double timeout = 60;
   bool no_floor = false;
@@ -119,6 +120,21 @@ RunOptions resolve_run_options(const RunArgs& a, CLI::App& run,
   } else {
     o.sizes = suite->sizes;
   }
+  for (const auto& r : split_list(a.rate, "--rate")) {
+    o.rates.push_back(parse_count(r, "--rate"));
+    if (o.rates.back() == 0 || o.rates.back() > 100'000'000) {
+      throw UsageError(
+          fmt::format("--rate: '{}' is not allowed: messages per second between 1 and 100M", r));
+    }
+  }
+  if (given("--min-time")) {
+    o.min_time_ns = parse_duration_ns(a.min_time, "--min-time");
+    if (o.min_time_ns < 0) throw UsageError("--min-time: must not be negative");
+  }
+  if (given("--inject-delay"))
+    o.inject_delay_ns = parse_duration_ns(a.inject_delay, "--inject-delay");
+  if (given("--inject-stall"))
+    o.inject_stall_ns = parse_duration_ns(a.inject_stall, "--inject-stall");
   o.reps = given("--reps") ? a.reps : suite->reps;
   o.duration_ns = suite->duration_ns;
   if (given("--messages")) {
@@ -355,7 +371,11 @@ int real_main(int argc, char** argv) {
   run->add_option("--backends", ra.backends,
                   "Comma list of backends, or 'all' (see 'ipcperf list')");
   run->add_option("--workloads", ra.workloads,
-                  "Comma list: pingpong (round trip), stream (throughput)");
+                  "Comma list: pingpong (round trip), stream (throughput), paced (open-loop "
+                  "one-way latency at --rate)");
+  run->add_option("--rate", ra.rate,
+                  "paced: comma list of offered rates in messages/s, k/M suffixes (default "
+                  "10k,100k)");
   run->add_option("--sizes", ra.sizes,
                   "Comma list of message sizes in bytes; K/M suffixes (x1024), min 16");
   run->add_option("--reps", ra.reps,
@@ -365,6 +385,12 @@ int real_main(int argc, char** argv) {
   auto* dur = run->add_option("--duration", ra.duration,
                               "Measured time per repetition, e.g. 0.5s, 200ms (default 0.2s)");
   msgs->excludes(dur);
+  run->add_option("--min-time", ra.min_time,
+                  "With --messages: each measured phase lasts at least this long (e.g. 0.1s)");
+  run->add_option("--inject-delay", ra.inject_delay,
+                  "Self-check: the receiver busy-waits this long per message (e.g. 20us)");
+  run->add_option("--inject-stall", ra.inject_stall,
+                  "Self-check: the receiver stalls once, halfway through each phase (e.g. 5ms)");
   run->add_option("--warmup", ra.warmup,
                   "Warm-up messages before the measured phase (default 1000)");
   run->add_option(
@@ -429,6 +455,10 @@ int real_main(int argc, char** argv) {
   int peer_nodelay = 1;
   peer->add_option("--tcp-nodelay", peer_nodelay);
   peer->add_option("--cpu-a", pa.cpu_a);
+  peer->add_option("--rate", pa.job.rate);
+  peer->add_option("--min-time-ns", pa.job.min_time_ns);
+  peer->add_option("--inject-delay-ns", pa.job.inject_delay_ns);
+  peer->add_option("--inject-stall-ns", pa.job.inject_stall_ns);
   peer->add_option("--cpu-b", pa.cpu_b);
 
   if (argc > 1 && argv[1][0] != '-') {

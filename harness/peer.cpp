@@ -16,6 +16,8 @@ std::string_view to_string(Workload w) {
       return "pingpong";
     case Workload::kStream:
       return "stream";
+    case Workload::kPaced:
+      return "paced";
   }
   return "?";
 }
@@ -23,7 +25,9 @@ std::string_view to_string(Workload w) {
 Workload parse_workload(std::string_view s) {
   if (s == "pingpong") return Workload::kPingpong;
   if (s == "stream") return Workload::kStream;
-  throw UsageError(fmt::format("--workloads: unknown workload '{}' (known: pingpong, stream)", s));
+  if (s == "paced") return Workload::kPaced;
+  throw UsageError(
+      fmt::format("--workloads: unknown workload '{}' (known: pingpong, stream, paced)", s));
 }
 
 nlohmann::json histogram_to_json(const Histogram& h) {
@@ -52,6 +56,7 @@ nlohmann::json outcome_to_json(const PeerOutcome& o) {
           {"elapsed_ns", o.elapsed_ns},
           {"verified", o.verified},
           {"lost", o.lost},
+          {"max_lag_ns", o.max_lag_ns},
           {"cpu_user_ns", o.cpu_user_ns},
           {"cpu_sys_ns", o.cpu_sys_ns},
           {"ctx_voluntary", o.ctx_voluntary},
@@ -66,6 +71,7 @@ PeerOutcome outcome_from_json(const nlohmann::json& j) {
   o.elapsed_ns = j.at("elapsed_ns").get<int64_t>();
   o.verified = j.at("verified").get<uint64_t>();
   o.lost = j.at("lost").get<uint64_t>();
+  o.max_lag_ns = j.at("max_lag_ns").get<int64_t>();
   o.cpu_user_ns = j.at("cpu_user_ns").get<int64_t>();
   o.cpu_sys_ns = j.at("cpu_sys_ns").get<int64_t>();
   o.ctx_voluntary = j.at("ctx_voluntary").get<int64_t>();
@@ -99,7 +105,15 @@ std::vector<std::string> peer_command_line(const std::string& backend, const Pee
           "--wait",
           std::string(to_string(job.options.wait)),
           "--tcp-nodelay",
-          job.options.tcp_nodelay ? "1" : "0"};
+          job.options.tcp_nodelay ? "1" : "0",
+          "--rate",
+          std::to_string(job.rate),
+          "--min-time-ns",
+          std::to_string(job.min_time_ns),
+          "--inject-delay-ns",
+          std::to_string(job.inject_delay_ns),
+          "--inject-stall-ns",
+          std::to_string(job.inject_stall_ns)};
 }
 
 std::vector<std::string> peer_command_line_in_process(const std::string& backend,

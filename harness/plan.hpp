@@ -18,6 +18,7 @@ struct PlannedCase {
   CaseSpec spec;
   CaseKind kind = CaseKind::kWorkload;
   Workload workload = Workload::kPingpong;
+  uint64_t rate = 0;        // paced: offered messages per second
   ChannelOptions options;   // resolved (capacity, wait, max_message)
   std::string skip_reason;  // non-empty: reported as skipped, never run
 };

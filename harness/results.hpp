@@ -26,6 +26,7 @@ struct CaseSpec {
   int family_index = 0;  // position in the plan (Google Benchmark's family_index)
   bool lossy = false;    // the backend may drop messages (udp): loss is counted, not an error
   bool in_process = false;  // both endpoints are threads of one process (a reference row)
+  uint64_t rate = 0;        // paced: the offered rate, messages per second
 };
 
 // One repetition: a fresh pair of processes (or, for floor/memcpy, one pinned measurement).
@@ -43,6 +44,9 @@ struct RepSample {
   // never arrived (stream) or got no reply within the loss timeout (pingpong).
   uint64_t sent = 0;
   uint64_t lost = 0;
+  // Paced: the rate A achieved (first to last send) and the most a send started late.
+  double achieved_rate = 0;
+  int64_t max_lag_ns = 0;
   PeerOutcome a, b;      // raw peer reports (CPU, context switches, histograms)
   Histogram latency{3};  // sampled latencies of this repetition (pingpong: round trips)
 };
@@ -76,6 +80,10 @@ struct CaseResult {
   // the --reps that would narrow the median's 95 % CI to +-5 % (stats/summary.hpp).
   bool unstable = false;
   std::string advice;
+  // Paced: the lowest achieved rate of a passing repetition; below 95 % of the offered rate the
+  // case is flagged (the sender could not keep the schedule: latencies include its backlog).
+  double achieved_rate_min = 0;
+  bool rate_not_kept = false;
   [[nodiscard]] double loss_fraction() const {
     return sent == 0 ? 0.0 : static_cast<double>(lost) / static_cast<double>(sent);
   }

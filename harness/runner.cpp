@@ -22,6 +22,10 @@ PeerJob make_job(const PlannedCase& pc, const RunOptions& opt, Role role, const 
   job.messages = opt.messages;
   job.duration_ns = opt.messages != 0 ? 0 : opt.duration_ns;
   job.sample_every = opt.sample_every;
+  job.rate = pc.rate;
+  job.min_time_ns = opt.messages != 0 ? opt.min_time_ns : 0;
+  job.inject_delay_ns = opt.inject_delay_ns;
+  job.inject_stall_ns = opt.inject_stall_ns;
   return job;
 }
 
@@ -73,6 +77,42 @@ RepSample run_pair(const PlannedCase& pc, const RunOptions& opt, const std::stri
   }
   const auto cpu_total =
       static_cast<double>(s.a.cpu_user_ns + s.a.cpu_sys_ns + s.b.cpu_user_ns + s.b.cpu_sys_ns);
+  if (pc.kind == CaseKind::kWorkload && pc.workload == Workload::kPaced) {
+    if (pc.spec.lossy) {
+      if (s.b.messages > s.a.messages) {
+        s.error = fmt::format("peer B received {} measured messages, more than the {} A sent",
+                              s.b.messages, s.a.messages);
+        return s;
+      }
+      s.sent = s.a.messages;
+      s.lost = s.a.messages - s.b.messages;
+    } else if (s.b.messages != s.a.messages) {
+      s.error = fmt::format("peer B received {} measured messages, peer A sent {}", s.b.messages,
+                            s.a.messages);
+      return s;
+    }
+    if (s.a.messages < 2 || s.a.elapsed_ns <= 0 || s.b.messages == 0) {
+      s.error = "paced: fewer than 2 measured messages; raise --messages or --duration";
+      return s;
+    }
+    // One-way latency of every delivered message from its intended send time (B's histogram);
+    // real_time is its mean, the rates are A's achieved send rate and B's delivered rate.
+    s.messages = s.b.messages;
+    s.latency = std::move(s.b.latency);
+    s.b.latency = Histogram(3);
+    s.real_ns = s.latency.mean();
+    s.achieved_rate =
+        static_cast<double>(s.a.messages - 1) / (static_cast<double>(s.a.elapsed_ns) / 1e9);
+    s.max_lag_ns = s.a.max_lag_ns;
+    s.items_per_second = s.b.elapsed_ns > 0 ? static_cast<double>(s.b.messages - 1) /
+                                                  (static_cast<double>(s.b.elapsed_ns) / 1e9)
+                                            : 0.0;
+    s.bytes_per_second = s.items_per_second * static_cast<double>(pc.spec.size);
+    s.cpu_ns = cpu_total / static_cast<double>(s.messages);
+    s.verified = s.a.verified + s.b.verified;
+    s.ok = true;
+    return s;
+  }
   if (pc.kind == CaseKind::kFloorCacheline || pc.workload == Workload::kPingpong) {
     // A times the round trips; B must have echoed exactly as many (lossy: at least as many, as
     // an echo can be lost on its way back).
@@ -189,10 +229,15 @@ RunResult run_plan(const Plan& plan, const RunOptions& opt,
       c.status = CaseStatus::kSkipped;
       c.message = pc.skip_reason;
     }
-    // Latency is sampled where round trips are timed: pingpong and the cache-line floor.
+    // Latency is sampled where round trips are timed: pingpong and the cache-line floor; paced
+    // records every message's one-way latency.
     const bool round_trips = pc.kind == CaseKind::kFloorCacheline ||
                              (pc.kind == CaseKind::kWorkload && pc.workload == Workload::kPingpong);
-    if (round_trips) {
+    if (pc.kind == CaseKind::kWorkload && pc.workload == Workload::kPaced) {
+      c.sampling = "every message, one-way from its intended send time";
+    } else if (round_trips && opt.sample_every == 0) {
+      c.sampling = "none (--sample-every 0)";
+    } else if (round_trips) {
       c.sampling = opt.sample_every == 1 ? "every round trip"
                                          : fmt::format("1 in {} round trips", opt.sample_every);
     }
@@ -214,7 +259,11 @@ RunResult run_plan(const Plan& plan, const RunOptions& opt,
       if (!rep.ok) continue;
       c.sent += rep.sent;
       c.lost += rep.lost;
+      if (c.spec.rate != 0 && (c.achieved_rate_min == 0 || rep.achieved_rate < c.achieved_rate_min))
+        c.achieved_rate_min = rep.achieved_rate;
     }
+    c.rate_not_kept =
+        c.spec.rate != 0 && c.achieved_rate_min < 0.95 * static_cast<double>(c.spec.rate);
   }
   return r;
 }

@@ -70,6 +70,54 @@ void add_description(Row& row, const CaseSpec& s) {
   row["wait"] = s.wait;
   if (s.in_process) row["in_process"] = true;
   if (s.lossy) row["lossy"] = true;
+  if (s.rate != 0) row["offered_rate"] = s.rate;
+}
+
+// CPU cost per measured message of each peer (user + system, and system alone) and context
+// switches of both peers per message: a spinning backend's price next to its speed.
+struct CpuCost {
+  double cpu_a = 0, cpu_b = 0, sys_a = 0, sys_b = 0, ctx = 0;
+};
+CpuCost cpu_cost(const RepSample& rep) {
+  CpuCost c;
+  if (rep.messages == 0) return c;
+  const auto n = static_cast<double>(rep.messages);
+  c.cpu_a = static_cast<double>(rep.a.cpu_user_ns + rep.a.cpu_sys_ns) / n;
+  c.cpu_b = static_cast<double>(rep.b.cpu_user_ns + rep.b.cpu_sys_ns) / n;
+  c.sys_a = static_cast<double>(rep.a.cpu_sys_ns) / n;
+  c.sys_b = static_cast<double>(rep.b.cpu_sys_ns) / n;
+  c.ctx = static_cast<double>(rep.a.ctx_voluntary + rep.a.ctx_involuntary + rep.b.ctx_voluntary +
+                              rep.b.ctx_involuntary) /
+          n;
+  return c;
+}
+void add_cpu_cost(Row& row, const CpuCost& c) {
+  row["cpu_ns_per_msg_a"] = finite_or_zero(c.cpu_a);
+  row["cpu_ns_per_msg_b"] = finite_or_zero(c.cpu_b);
+  row["sys_ns_per_msg_a"] = finite_or_zero(c.sys_a);
+  row["sys_ns_per_msg_b"] = finite_or_zero(c.sys_b);
+  row["ctx_switches_per_msg"] = finite_or_zero(c.ctx);
+}
+// The median over the repetitions that passed, field by field.
+CpuCost median_cpu_cost(const CaseResult& c) {
+  std::vector<CpuCost> v;
+  for (const auto& r : c.reps)
+    if (r.ok) v.push_back(cpu_cost(r));
+  CpuCost m;
+  if (v.empty()) return m;
+  auto med = [&](double CpuCost::*f) {
+    std::vector<double> x;
+    for (const auto& e : v) x.push_back(e.*f);
+    std::sort(x.begin(), x.end());
+    const size_t k = x.size();
+    return k % 2 == 1 ? x[k / 2] : (x[k / 2 - 1] + x[k / 2]) / 2;
+  };
+  m.cpu_a = med(&CpuCost::cpu_a);
+  m.cpu_b = med(&CpuCost::cpu_b);
+  m.sys_a = med(&CpuCost::sys_a);
+  m.sys_b = med(&CpuCost::sys_b);
+  m.ctx = med(&CpuCost::ctx);
+  return m;
 }
 
 Row error_row(const CaseResult& c, int repetition_index, const std::string& message) {
@@ -106,6 +154,11 @@ Row iteration_row(const CaseResult& c, const RepSample& rep) {
   row["cpu_sys_ns_b"] = rep.b.cpu_sys_ns;
   row["ctx_switches"] =
       rep.a.ctx_voluntary + rep.a.ctx_involuntary + rep.b.ctx_voluntary + rep.b.ctx_involuntary;
+  add_cpu_cost(row, cpu_cost(rep));
+  if (c.spec.rate != 0) {
+    row["achieved_rate"] = finite_or_zero(rep.achieved_rate);
+    row["max_send_lag_ns"] = rep.max_lag_ns;
+  }
   if (c.spec.lossy) {
     row["sent_messages"] = rep.sent;
     row["lost_messages"] = rep.lost;
@@ -165,6 +218,11 @@ Row aggregate_row(const CaseResult& c, const Aggregate& agg, size_t ok_reps) {
   if (std::string_view(agg.unit) == "time") row["time_unit"] = "ns";
   row["items_per_second"] = finite_or_zero(c.items_per_second.*agg.field);
   row["bytes_per_second"] = finite_or_zero(c.bytes_per_second.*agg.field);
+  if (std::string_view(agg.name) == "median") add_cpu_cost(row, median_cpu_cost(c));
+  if (std::string_view(agg.name) == "median" && c.spec.rate != 0) {
+    row["achieved_rate"] = finite_or_zero(c.achieved_rate_min);  // the lowest repetition's
+    if (c.rate_not_kept) row["rate_not_kept"] = true;
+  }
   if (std::string_view(agg.name) == "median" && c.spec.lossy) {
     // Loss over all repetitions that passed (not a median of per-repetition percentages).
     row["sent_messages"] = c.sent;

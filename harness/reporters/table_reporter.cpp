@@ -125,7 +125,7 @@ struct Notes {
   bool pingpong = false, stream = false, latency = false, cpu = false, floor_ratio = false;
   bool floor_cacheline = false, floor_memcpy = false, ci = false, no_ci = false;
   std::vector<std::pair<std::string, std::string>> unstable;  // case name, advice
-  bool in_process = false, lossy = false;
+  bool in_process = false, lossy = false, paced = false, rate_not_kept = false;
   std::string sampling;
 };
 
@@ -195,6 +195,14 @@ TableRow make_row(const CaseResult& c, std::optional<double> floor, Notes& notes
     row.cells[kName] += fmt::format(" {} lost", format_percent(c.loss_fraction()));
     notes.lossy = true;
   }
+  if (c.spec.rate != 0) {
+    notes.paced = true;
+    if (c.rate_not_kept) {
+      row.cells[kName] += fmt::format(" rate not kept ({})", format_rate(c.achieved_rate_min));
+      row.color = kYellow;
+      notes.rate_not_kept = true;
+    }
+  }
 
   notes.repetitions.insert(c.real_ns.n);
   notes.pingpong |= pingpong;
@@ -237,7 +245,8 @@ void write_notes(const Notes& n, std::ostream& os) {
   if (n.latency) {
     const std::string sampling = n.sampling.empty() ? "" : fmt::format(" ({})", n.sampling);
     os << fmt::format(
-        "  p50, p99, max lat: latency percentiles of sampled round trips{}, merged over "
+        "  p50, p99, max lat: latency percentiles of sampled round trips{} (paced: of every "
+        "message, one-way), merged over "
         "repetitions; '—' where fewer than 10/(1-p) samples\n",
         sampling);
   }
@@ -247,6 +256,15 @@ void write_notes(const Notes& n, std::ostream& os) {
     os << "  floor/cacheline: one cache line bounced between the two CPUs, the hardware limit\n";
   }
   if (n.floor_memcpy) os << "  floor/memcpy: one memcpy of the message size on one CPU\n";
+  if (n.paced) {
+    os << "  paced: open loop at the offered rate; median/min/max are each repetition's mean "
+          "one-way latency, p50/p99/max lat the one-way latency of every message from its "
+          "intended send time (RTT/2 does not apply); msg/s is the delivered rate\n";
+  }
+  if (n.rate_not_kept) {
+    os << "  rate not kept: the sender achieved less than 95% of the offered rate (slowest "
+          "repetition shown); its latencies include the backlog\n";
+  }
   if (n.in_process) {
     os << "  (in-process): both endpoints are threads of one process, a reference for the "
           "cross-process rows\n";

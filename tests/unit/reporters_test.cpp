@@ -446,8 +446,10 @@ TEST(CsvReporter, Header) {
             "name,iterations,real_time,cpu_time,time_unit,bytes_per_second,items_per_second,label,"
             "error_occurred,error_message,backend,workload,family,wait,size_bytes,repetitions,"
             "p50_ns,p90_ns,p99_ns,p999_ns,p9999_ns,max_ns,verified_messages,in_process,"
-            "sent_messages,lost_messages,loss_pct,median_ci_low_ns,median_ci_high_ns,"
-            "items_per_second_ci_low,items_per_second_ci_high,unstable,advice");
+            "sent_messages,lost_messages,loss_pct,offered_rate,achieved_rate,cpu_ns_per_msg_a,"
+            "cpu_ns_per_msg_b,sys_ns_per_msg_a,sys_ns_per_msg_b,ctx_switches_per_msg,"
+            "rate_not_kept,median_ci_low_ns,median_ci_high_ns,items_per_second_ci_low,"
+            "items_per_second_ci_high,unstable,advice");
 }
 
 TEST(CsvReporter, RowsParseBackToTheJsonRows) {
