@@ -413,7 +413,10 @@ nlohmann::json collect_context(const RunOptions& opt) {
   std::string cmd;
   for (const auto& a : opt.command_line) cmd += (cmd.empty() ? "" : " ") + a;
   c["command_line"] = cmd;
-  c["latency_sampling"] = fmt::format("1 in {} round trips timed individually", opt.sample_every);
+  c["latency_sampling"] =
+      opt.sample_every == 0
+          ? std::string("none (--sample-every 0): no round trip timed individually")
+          : fmt::format("1 in {} round trips timed individually", opt.sample_every);
   c["reps"] = opt.reps;
   c["warmup_messages"] = opt.warmup;
   if (opt.messages != 0) {
