@@ -279,7 +279,20 @@ void write_notes(const Notes& n, std::ostream& os) {
         "n·(h/{:.0f}%)², "
         "h the median's 95% CI half-width relative to the median: the CI narrows as 1/√n\n",
         100 * kUnstableCv, 100 * kTargetCiHalfWidth);
-    for (const auto& [name, advice] : n.unstable) os << fmt::format("  ! {}: {}\n", name, advice);
+    // A noisy machine makes every row unstable: then the rows repeat one advice, so list a few
+    // and say where the rest is, rather than bury the table under them.
+    constexpr size_t kShown = 6;
+    size_t shown = 0;
+    for (const auto& [name, advice] : n.unstable) {
+      if (shown++ == kShown) break;
+      os << fmt::format("  ! {}: {}\n", name, advice);
+    }
+    if (n.unstable.size() > kShown) {
+      os << fmt::format(
+          "  ! … and {} more unstable rows (each row's advice is in the JSON: \"advice\"); when "
+          "most rows are unstable, the machine is the problem: docs/reducing-variance.md\n",
+          n.unstable.size() - kShown);
+    }
   }
 }
 
