@@ -209,7 +209,13 @@ int cmd_run(const RunArgs& a, CLI::App& run, const std::vector<std::string>& arg
       const double per = static_cast<double>(now_ns() - start) / p.done;
       eta = fmt::format(" ETA {:.0f} s", per * (p.total - p.done) / 1e9);
     }
-    fmt::print(stderr, "\r\x1b[K[{:>{}}/{}] {} rep {}{}", p.done + 1,
+    // A 20-cell bar, then the count, the case and the ETA from the mean time per repetition so
+    // far (the order is shuffled, so the mean is representative early on).
+    constexpr int kCells = 20;
+    const int filled = p.total > 0 ? p.done * kCells / p.total : 0;
+    std::string bar(static_cast<size_t>(filled), '#');
+    bar.append(static_cast<size_t>(kCells - filled), '.');
+    fmt::print(stderr, "\r\x1b[K[{}] {:>{}}/{} {} rep {}{}", bar, p.done + 1,
                std::to_string(p.total).size(), p.total, p.current->spec.name, p.rep + 1, eta);
   };
   RunResult ran = run_plan(plan, opt, on_progress);
