@@ -25,8 +25,9 @@ import matplotlib
 if not os.environ.get("MPLBACKEND"):
     matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402  (after the backend choice)
-from matplotlib import ticker  # noqa: E402
+from matplotlib import ticker  # noqa: E402  (after the backend choice)
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
 # --- colours and markers -------------------------------------------------------------------
 
@@ -193,6 +194,14 @@ def apply(width: str = "single") -> None:
     })
 
 
+def _figure(figsize):
+    """A figure outside pyplot's registry (nothing to close; a report with many figures does
+    not pile them up), on the Agg canvas so that legends can be measured before saving."""
+    fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)
+    return fig
+
+
 def new_figure(width: str, ncols: int = 1, legend: str | None = "top",
                panel_height: float | None = None, sharey: bool = False, width_ratios=None):
     """A figure with `ncols` panels side by side and a strip of its own for the legend, so that
@@ -203,19 +212,19 @@ def new_figure(width: str, ncols: int = 1, legend: str | None = "top",
     h = panel_height if panel_height is not None else PANEL_HEIGHT[width]
     ratios = list(width_ratios) if width_ratios else [1.0] * ncols
     if legend == "right":
-        fig = plt.figure(figsize=(w, h))
+        fig = _figure(figsize=(w, h))
         panel_w = w - 1.5
         gs = fig.add_gridspec(1, ncols + 1,
                               width_ratios=[r / sum(ratios) * panel_w for r in ratios] + [1.5])
         cells = [gs[0, i] for i in range(ncols)]
         lax = fig.add_subplot(gs[0, ncols])
     elif legend == "top":
-        fig = plt.figure(figsize=(w, h + 0.3))
+        fig = _figure(figsize=(w, h + 0.3))
         gs = fig.add_gridspec(2, ncols, height_ratios=[0.3, h], width_ratios=ratios)
         cells = [gs[1, i] for i in range(ncols)]
         lax = fig.add_subplot(gs[0, :])
     else:
-        fig = plt.figure(figsize=(w, h))
+        fig = _figure(figsize=(w, h))
         gs = fig.add_gridspec(1, ncols, width_ratios=ratios)
         cells = [gs[0, i] for i in range(ncols)]
         lax = None

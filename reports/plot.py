@@ -89,7 +89,6 @@ def run(argv) -> int:
     args = parse_args(argv)
     import figures as F
     import ipcstyle
-    import matplotlib.pyplot as plt
 
     results = ipcdata.load_all(args.results)
     F.filter_backends(results, args.backend_list)
@@ -115,7 +114,6 @@ def run(argv) -> int:
             paths = ipcstyle.save(f.fig, os.path.join(out, f.name), args.formats, args.dpi)
         except OSError as e:
             raise DataError(f"{out}: cannot write {f.name}: {e.strerror}") from None
-        plt.close(f.fig)
         written += len(paths)
         index += [f"## {f.name}", "", " ".join(f"[{os.path.basename(p).rsplit('.', 1)[1]}]"
                                                 f"({os.path.basename(p)})" for p in paths), "",

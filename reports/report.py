@@ -120,7 +120,6 @@ def run(argv) -> int:
             raise UsageError("empty backend list")
 
     import figures as F
-    import matplotlib.pyplot as plt
     import tables as T
 
     results = ipcdata.load_all([args.results])
@@ -150,8 +149,6 @@ def run(argv) -> int:
         path = ipcstyle.save(f.fig, os.path.join(out, f.name), ["png"], dpi=200)[0]
         with open(path, "rb") as fh:
             pngs[f.name] = fh.read()
-    for f in figs:
-        plt.close(f.fig)
 
     ctx = result.context
     host, date = result.host, ctx.get("date", "date not recorded")
