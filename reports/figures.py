@@ -164,7 +164,9 @@ def legend_entries(series, multi, results, extra=(), markers=True):
 
 
 def make_figure(opts, labels, ncols=1, panel_height=None, sharey=False, width_ratios=None):
-    where = "right" if opts.width == "double" else "top"
+    # A page-wide figure of one panel has its legend at the right; a column-wide one, or one of
+    # several panels that need the width, above.
+    where = "right" if opts.width == "double" and ncols == 1 else "top"
     return S.new_figure(opts.width, ncols=ncols, legend=where if labels else None,
                         panel_height=panel_height, sharey=sharey, width_ratios=width_ratios)
 

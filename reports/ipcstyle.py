@@ -288,27 +288,31 @@ def legend(lax, handles, labels, width: str):
         bbox = leg.get_window_extent(renderer)
         built.append((leg, bbox.width / dpi, bbox.height / dpi))
     gap = FONT_PT[width] / 72.0 * 0.5
+    from matplotlib.transforms import blended_transform_factory, offset_copy
     if where == "right":
-        leg_w = min(max(max(b[1] for b in built) + 0.1, 0.8), w * 0.45)
+        # Slack for the layout's padding around the strip.
+        leg_w = min(max(b[1] for b in built) + 0.3, w * 0.45)
         panel_w = w - leg_w
         gs.set_width_ratios([r / sum(ratios) * panel_w for r in ratios] + [leg_w])
-        top = 0.0
-        for leg, _w, lh in built:
-            leg.set_bbox_to_anchor((0.0, 1.0 - top / h), transform=lax.transAxes)
-            lax.add_artist(leg)
-            top += lh + gap
-        return [b[0] for b in built]
-    total = sum(b[2] for b in built) + gap * (len(built) - 1) + 0.04
-    fig.set_size_inches(w, h + total)
-    gs.set_height_ratios([total, h])
-    # Centred on the figure, not on the strip: constrained layout lines the strip up with the
-    # panels, which start right of the y labels.
-    from matplotlib.transforms import blended_transform_factory
-    anchor = blended_transform_factory(fig.transFigure, lax.transAxes)
+        # Left-aligned blocks whose widest one ends at the figure's right edge: the layout's
+        # spacing between columns may leave the strip itself a little narrower.
+        base = blended_transform_factory(fig.transFigure, lax.transAxes)
+        x = 1.0 - (max(b[1] for b in built) + 0.05) / w
+    else:
+        total = sum(b[2] for b in built) + gap * (len(built) - 1) + 0.04
+        fig.set_size_inches(w, h + total)
+        gs.set_height_ratios([total, h])
+        # Centred on the figure, not on the strip: constrained layout lines the strip up with
+        # the panels, which start right of the y labels.
+        base, x = blended_transform_factory(fig.transFigure, lax.transAxes), 0.5
+    # Blocks one under the other, offset in inches from the top of the strip.
     top = 0.0
     for leg, _w, lh in built:
-        leg.set_bbox_to_anchor((0.5, 1.0 - top / total), transform=anchor)
+        leg.set_bbox_to_anchor((x, 1.0), transform=offset_copy(base, fig, y=-top,
+                                                                units="inches"))
         lax.add_artist(leg)
+        # add_artist clips to the strip; a block may reach past it into the empty margin.
+        leg.set_clip_on(False)
         top += lh + gap
     return [b[0] for b in built]
 

@@ -456,8 +456,9 @@ def test_log_axes_where_the_data_spans_decades():
     assert figs["speedup-pingpong"].fig.axes[-1].get_yscale() == "log"
 
 
-def test_legends_sit_outside_the_data_area():
-    figs, _ = build([FIXTURE, ONE_CORE])
+@pytest.mark.parametrize("width", ["single", "double"])
+def test_legends_sit_outside_the_data_area(width):
+    figs, _ = build([FIXTURE, ONE_CORE], width=width)
     for f in figs.values():
         f.fig.canvas.draw()
         renderer = f.fig.canvas.get_renderer()
