@@ -391,11 +391,11 @@ def fmt_percentile(p: float) -> str:
 
 
 def log_axis(axis, formatter, lo: float, hi: float, numticks="auto") -> None:
-    """A log axis with readable labels: 1-2-5 steps when the axis spans less than three
-    decades, decades when it spans more, so that it always has a few labels."""
+    """A log axis with readable labels: 1-2-5 steps when the axis spans up to three decades,
+    decades when it spans more, so that it always has a few labels."""
     axis_obj = axis
     span = hi / lo if lo > 0 and hi > 0 else 1e9
-    if span < 500:
+    if span <= 1000:
         major = ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0))
     else:
         major = ticker.LogLocator(base=10, subs=(1.0,), numticks=numticks)
