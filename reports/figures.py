@@ -605,11 +605,13 @@ def _cpu_figure(results, opts, workload, size, entries, multi, name):
     finish(fig, lax, handles, labels, opts,
            TITLES["cpu"].format(workload=workload, size=S.fmt_size_long(size)))
     cases = [c for _s, c, _v in entries]
+    bars = interval_caption(kinds, [c.reps for c in cases])
     text = (f"{workload.capitalize()} at {S.fmt_size_long(size)}. Left: wall-clock time per "
-            f"{per}, {reps_caption(cases)} (log scale).{interval_caption(kinds, [c.reps for c in cases])} "
+            f"{per}, {reps_caption(cases)} (log scale).{bars} "
             f"Right: CPU time per {per} of both peers together, user (solid) and system (light) "
-            f"stacked, medians over repetitions (linear scale; the label is the total). A "
-            f"busy-polling backend costs about two CPUs' worth of its wall time.")
+            f"stacked, medians over repetitions (linear scale; the label is the total). Twice "
+            f"the wall time means both peers were busy all the time; less, that they slept or "
+            f"waited for a CPU.")
     text += files_caption(results)
     return Figure(name, "cpu", fig, text,
                   {"workload": workload, "size": size, "names": names, "walls": walls,
@@ -742,7 +744,7 @@ def _speedup_figure(results, opts, workload, ref_name, bars, multi, name):
     ax.set_xlabel("message size")
     ax.grid(False, axis="x")
     values = [v for v in values if v > 0] + [1.0]
-    y_limits(ax, values, lambda v: f"{S._short(v)}×", pad=1.5)
+    y_limits(ax, values, lambda v: f"{S.short(v)}×", pad=1.5)
     ax.set_ylabel(f"speedup over {ref_name}")
     finish(fig, lax, handles, labels, opts,
            TITLES["speedup"].format(reference=ref_name, workload=workload))

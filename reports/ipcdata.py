@@ -112,6 +112,19 @@ def parse_size(text: str) -> int | None:
     return int(text) * scale
 
 
+def sig(value: float, digits: int = 3) -> str:
+    """`value` rounded to `digits` significant digits, as plain decimal text (0.251, 43.9,
+    43600): the rounding every table and label states."""
+    if value == 0 or not math.isfinite(value):
+        return "0" if value == 0 else str(value)
+    exp = math.floor(math.log10(abs(value)))
+    rounded = round(value, digits - 1 - exp)
+    if rounded != 0 and math.floor(math.log10(abs(rounded))) > exp:  # 999.6 -> 1000
+        exp += 1
+        rounded = round(value, digits - 1 - exp)
+    return f"{rounded:.{max(0, digits - 1 - exp)}f}"
+
+
 @dataclass
 class Interval:
     lo: float

@@ -29,6 +29,8 @@ from matplotlib import ticker  # noqa: E402  (after the backend choice)
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from ipcdata import sig  # noqa: E402  (the one rounding rule of figures and tables)
+
 # --- colours and markers -------------------------------------------------------------------
 
 # Okabe & Ito (2008) and Paul Tol's muted scheme; hex strings so that the SVG/PDF bytes do not
@@ -323,20 +325,7 @@ _SI = [(1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, "")]
 _TIME = [(1e9, "s"), (1e6, "ms"), (1e3, "µs"), (1.0, "ns")]
 
 
-def sig(value: float, digits: int = 3) -> str:
-    """`value` rounded to `digits` significant digits, as plain decimal text (0.251, 43.9,
-    1230000): the rounding every table and label states."""
-    if value == 0 or not math.isfinite(value):
-        return "0" if value == 0 else str(value)
-    exp = math.floor(math.log10(abs(value)))
-    rounded = round(value, digits - 1 - exp)
-    if rounded != 0 and math.floor(math.log10(abs(rounded))) > exp:  # 999.6 -> 1000
-        exp += 1
-        rounded = round(value, digits - 1 - exp)
-    return f"{rounded:.{max(0, digits - 1 - exp)}f}"
-
-
-def _short(value: float) -> str:
+def short(value: float) -> str:
     """Tick text: at most 3 significant digits, no trailing zeros."""
     text = sig(value, 3)
     if "." in text:
@@ -350,8 +339,8 @@ def fmt_time(ns: float) -> str:
         return "0"
     for scale, unit in _TIME:
         if ns >= scale * 0.9995:
-            return f"{_short(ns / scale)} {unit}"
-    return f"{_short(ns)} ns"
+            return f"{short(ns / scale)} {unit}"
+    return f"{short(ns)} ns"
 
 
 def fmt_si(value: float, unit: str = "") -> str:
@@ -360,9 +349,9 @@ def fmt_si(value: float, unit: str = "") -> str:
         return "0"
     for scale, prefix in _SI:
         if value >= scale * 0.9995:
-            text = f"{_short(value / scale)} {prefix}{unit}"
+            text = f"{short(value / scale)} {prefix}{unit}"
             return text.rstrip()
-    return f"{_short(value)} {unit}".rstrip()
+    return f"{short(value)} {unit}".rstrip()
 
 
 def fmt_size(size: int) -> str:

@@ -71,14 +71,15 @@ def headline(result) -> list:
         if worst is not best:
             ratio = worst.median("real_time") / best.median("real_time")
             text += (f"; slowest **{worst.series}**, {S.fmt_time(worst.median('real_time'))}, "
-                     f"{S._short(ratio)}× slower")
+                     f"{S.short(ratio)}× slower")
         lines.append(text + ".")
         floor = next((c for c in result.select("floor-cacheline") if c.median("real_time")),
                      None)
         if floor:
+            t_floor = floor.median("real_time")
             lines.append(f"Hardware floor: one cache line bounced between the two CPUs takes "
-                         f"{S.fmt_time(floor.median('real_time'))} per round trip "
-                         f"(**{best.series}** is {S._short(best.median('real_time') / floor.median('real_time'))}× that).")
+                         f"{S.fmt_time(t_floor)} per round trip (**{best.series}** is "
+                         f"{S.short(best.median('real_time') / t_floor)}× that).")
     st = [c for c in result.select("stream") if c.median("items_per_second")]
     if st:
         size = min(c.size for c in st)
@@ -205,7 +206,7 @@ def run(argv) -> int:
     if skipped:
         h.append("<h2>Not shown</h2><ul>" + "".join(f"<li>{esc(s)}</li>" for s in skipped)
                  + "</ul>")
-    h.append(f'<footer id="env"><sup>1</sup> '
+    h.append('<footer id="env"><sup>1</sup> '
              + "; ".join(f"<b>{esc(k)}</b>: {esc(str(v))}" for k, v in env) + ".</footer>")
     h.append("</body></html>")
     html_path = os.path.join(out, "report.html")

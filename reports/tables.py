@@ -30,7 +30,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import ipcdata  # noqa: E402
-from ipcdata import DataError, UsageError  # noqa: E402
+from ipcdata import DataError, UsageError, sig  # noqa: E402
 
 PROG = "tables.py"
 DIGITS = 3
@@ -95,7 +95,7 @@ class Table:
             return cell.status
         if cell.value is None:
             return dash
-        return sig(cell.value / self.scale) + ("§" if cell.status == "partial" else "")
+        return sig(cell.value / self.scale, DIGITS) + ("§" if cell.status == "partial" else "")
 
     @property
     def caption(self) -> str:
@@ -117,18 +117,6 @@ class Table:
         if self.workload == "pingpong":
             out.append("round trip: one-way latency ≈ half")
         return out
-
-
-def sig(value: float, digits: int = DIGITS) -> str:
-    """`value` rounded to `digits` significant digits, plain decimal (no exponent)."""
-    if value == 0 or not math.isfinite(value):
-        return "0" if value == 0 else str(value)
-    exp = math.floor(math.log10(abs(value)))
-    rounded = round(value, digits - 1 - exp)
-    if rounded != 0 and math.floor(math.log10(abs(rounded))) > exp:
-        exp += 1
-        rounded = round(value, digits - 1 - exp)
-    return f"{rounded:.{max(0, digits - 1 - exp)}f}"
 
 
 def pick_unit(values, units):
