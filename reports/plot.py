@@ -136,6 +136,11 @@ def main(argv=None) -> int:
     except DataError as e:
         print(f"{PROG}: {e}", file=sys.stderr)
         return 1
+    except ImportError as e:
+        print(f"{PROG}: {e.name or e} is not installed for {sys.executable}: run it with Debian's "
+              f"/usr/bin/python3 (scripts/deps.sh installs python3-matplotlib, python3-numpy)",
+              file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
