@@ -238,6 +238,9 @@ class Case:
         buckets = self.median_row.get("latency_histogram")
         if not isinstance(buckets, list) or not buckets:
             return None
+        if not all(isinstance(b, list) and len(b) == 3 and all(_is_num(x) for x in b)
+                   and b[2] >= 0 for b in buckets) or sum(b[2] for b in buckets) <= 0:
+            return None  # not the harness's [lo, hi, count] buckets: treated as absent
         return buckets
 
     def cpu_per_message(self):
