@@ -4,10 +4,11 @@
 #
 #   scripts/bench.sh [extra `ipcperf run` args...]
 #
-# Writes results/quick-<UTC time>.json and .csv, points results/latest.json and latest.csv at
-# them, and (once reports/plot.py and reports/report.py exist) results/charts/ and
-# results/report/. Exits with ipcperf's status (1 if a case failed); if ipcperf succeeded but a
-# chart or report script failed, exits 1 too.
+# Writes results/quick-<UTC time>.json and .csv, the charts (PDF, SVG, PNG) in
+# results/quick-<UTC time>-charts/ and the report (report.md, report.html) in
+# results/quick-<UTC time>-report/, next to the JSON; results/latest.json, latest.csv, charts and
+# report point at the newest. Prints where they are. Exits with ipcperf's status (1 if a case
+# failed); if ipcperf succeeded but a chart or report script failed, exits 1 too.
 #
 # IPCPERF_SUITE=ci scripts/bench.sh runs another suite (file names follow it).
 set -euo pipefail
@@ -18,7 +19,7 @@ cd "$repo_root"
 source scripts/deps.sh
 
 if [[ ${1:-} == -h || ${1:-} == --help ]]; then
-  sed -n '2,12s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+  sed -n '2,13s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
   exit 0
 fi
 
@@ -61,24 +62,37 @@ fi
 
 # Headless plotting, and no __pycache__ owned by root next to the sources.
 export MPLBACKEND=Agg PYTHONDONTWRITEBYTECODE=1
+charts=results/$name-charts
+report=results/$name-report
 post_failed=0
+# results/charts and results/report follow the newest run, like latest.json; a real directory of
+# that name (from an older bench.sh) is left alone.
+link_latest() {
+  if [[ -L results/$2 || ! -e results/$2 ]]; then
+    ln -sfn "$(basename "$1")" "results/$2"
+  fi
+}
 if [[ -f reports/plot.py ]]; then
-  ipcperf_log "drawing charts into results/charts"
-  /usr/bin/python3 reports/plot.py results/latest.json -o results/charts || {
+  ipcperf_log "drawing charts into $charts"
+  if /usr/bin/python3 reports/plot.py "$json" -o "$charts"; then
+    link_latest "$charts" charts
+  else
     ipcperf_log "reports/plot.py failed"
     post_failed=1
-  }
+  fi
 else
-  ipcperf_log "skipping charts: reports/plot.py does not exist yet"
+  ipcperf_log "skipping charts: reports/plot.py does not exist"
 fi
 if [[ -f reports/report.py ]]; then
-  ipcperf_log "writing the report into results/report"
-  /usr/bin/python3 reports/report.py results/latest.json -o results/report || {
+  ipcperf_log "writing the report into $report"
+  if /usr/bin/python3 reports/report.py "$json" -o "$report"; then
+    link_latest "$report" report
+  else
     ipcperf_log "reports/report.py failed"
     post_failed=1
-  }
+  fi
 else
-  ipcperf_log "skipping the report: reports/report.py does not exist yet"
+  ipcperf_log "skipping the report: reports/report.py does not exist"
 fi
 
 ipcperf_log "results:"
@@ -86,11 +100,12 @@ printf '  JSON    %s/%s  (results/latest.json)\n' "$repo_root" "$json" >&2
 if [[ -s $csv ]]; then
   printf '  CSV     %s/%s  (results/latest.csv)\n' "$repo_root" "$csv" >&2
 fi
-if [[ -d results/charts ]]; then
-  printf '  charts  %s/results/charts/\n' "$repo_root" >&2
+if [[ -f $charts/index.md ]]; then
+  printf '  charts  %s/%s/  (index.md lists each figure with a caption)\n' "$repo_root" \
+    "$charts" >&2
 fi
-if [[ -d results/report ]]; then
-  printf '  report  %s/results/report/\n' "$repo_root" >&2
+if [[ -f $report/report.html ]]; then
+  printf '  report  %s/%s/report.html  (and report.md)\n' "$repo_root" "$report" >&2
 fi
 
 if ((status == 1)); then
