@@ -48,7 +48,10 @@ struct RunOptions {
   uint64_t messages = 0;  // 0: bounded by duration
   int64_t duration_ns = 0;
   uint64_t warmup = 1000;
-  uint32_t sample_every = 64;
+  uint32_t sample_every = 64;  // the first of sample_everys
+  // --sample-every 64,0: pingpong cases once per value (named .../sample:N/...), interleaved in
+  // one run, so that what sampling costs is measured side by side.
+  std::vector<uint32_t> sample_everys = {64};
   Placement cpus;
   size_t capacity = 0;          // 0: each backend's default
   std::optional<Wait> wait;     // empty: each backend's default

@@ -147,7 +147,10 @@ RunOptions resolve_run_options(const RunArgs& a, CLI::App& run,
     if (o.duration_ns <= 0) throw UsageError("--duration: must be above zero, e.g. 0.5s");
   }
   o.warmup = given("--warmup") ? parse_count(a.warmup, "--warmup") : suite->warmup;
-  o.sample_every = static_cast<uint32_t>(parse_count(a.sample_every, "--sample-every"));
+  o.sample_everys.clear();
+  for (const auto& v : split_list(a.sample_every, "--sample-every"))
+    o.sample_everys.push_back(static_cast<uint32_t>(parse_count(v, "--sample-every")));
+  o.sample_every = o.sample_everys.front();
   o.cpus = given("--cpus") ? parse_cpus(a.cpus) : default_cpus();
   if (given("--capacity")) {
     o.capacity = parse_size(a.capacity, "--capacity");
@@ -414,7 +417,8 @@ int real_main(int argc, char** argv) {
   run->add_option("--timeout", ra.timeout,
                   "Seconds a repetition may take before its peers are killed (default 60)");
   run->add_option("--sample-every", ra.sample_every,
-                  "Time 1 round trip in N for latency percentiles (power of two; default 64)");
+                  "Time 1 round trip in N for latency percentiles (power of two; default 64; 0 = "
+                  "none); a list (64,0) runs pingpong once per value, side by side");
   run->add_flag("--no-floor", ra.no_floor,
                 "Skip the hardware-floor rows (cache-line round trip, memcpy)");
   run->add_option("--out", ra.out, "Write Google-Benchmark-compatible JSON to this file");

@@ -29,11 +29,13 @@ Plan build_plan(const RunOptions& opt) {
   if (opt.messages == 0 && opt.duration_ns <= 0) {
     throw UsageError("--messages / --duration: the measured phase needs a bound above zero");
   }
-  if ((opt.sample_every & (opt.sample_every - 1)) != 0) {
-    throw UsageError(
-        fmt::format("--sample-every: {} is not allowed: a power of two (1 = every "
-                    "round trip, 0 = none)",
-                    opt.sample_every));
+  for (uint32_t every : opt.sample_everys) {
+    if ((every & (every - 1)) != 0) {
+      throw UsageError(
+          fmt::format("--sample-every: {} is not allowed: a power of two (1 = every "
+                      "round trip, 0 = none)",
+                      every));
+    }
   }
   const bool paced = std::find(opt.workloads.begin(), opt.workloads.end(), Workload::kPaced) !=
                      opt.workloads.end();
@@ -106,42 +108,51 @@ Plan build_plan(const RunOptions& opt) {
       // Paced cases exist once per offered rate; the others once.
       const std::vector<uint64_t> rates =
           w == Workload::kPaced ? opt.rates : std::vector<uint64_t>{0};
-      for (uint64_t rate : rates)
-        for (size_t size : opt.sizes) {
-          PlannedCase c;
-          c.workload = w;
-          c.rate = rate;
-          c.options = co;
-          c.options.max_message = size;
-          c.spec.name = case_name(w, name, co.wait, info.default_wait, size);
-          if (rate != 0) {
-            c.spec.name.insert(c.spec.name.rfind("/size:"), fmt::format("/rate:{}", rate));
-            c.spec.rate = rate;
+      // Pingpong once per sampling interval when several are asked for.
+      const bool per_sampling = w == Workload::kPingpong && opt.sample_everys.size() > 1;
+      const std::vector<uint32_t> everys =
+          per_sampling ? opt.sample_everys : std::vector<uint32_t>{opt.sample_every};
+      for (uint32_t every : everys)
+        for (uint64_t rate : rates)
+          for (size_t size : opt.sizes) {
+            PlannedCase c;
+            c.workload = w;
+            c.rate = rate;
+            c.sample_every = every;
+            c.options = co;
+            c.options.max_message = size;
+            c.spec.name = case_name(w, name, co.wait, info.default_wait, size);
+            if (per_sampling) {
+              c.spec.name.insert(c.spec.name.rfind("/size:"), fmt::format("/sample:{}", every));
+            }
+            if (rate != 0) {
+              c.spec.name.insert(c.spec.name.rfind("/size:"), fmt::format("/rate:{}", rate));
+              c.spec.rate = rate;
+            }
+            if (name == "tcp" && !co.tcp_nodelay) {
+              // pingpong/tcp/nodelay:0/size:64: Nagle on is a different case, never mixed up.
+              c.spec.name.insert(c.spec.name.rfind("/size:"), "/nodelay:0");
+            }
+            c.spec.lossy = info.lossy;
+            c.spec.in_process = info.family == Family::kInProcess;
+            c.spec.kind = std::string(to_string(w));
+            c.spec.backend = name;
+            c.spec.family = std::string(to_string(info.family));
+            c.spec.size = size;
+            c.spec.wait = std::string(to_string(co.wait));
+            c.spec.capacity = co.capacity;
+            try {
+              backend->check(c.options);
+            } catch (const UsageError& e) {
+              // A size, capacity or wait the backend cannot honour is an error when the user named
+              // the backend; in a suite or 'all' it is a skipped row with the reason.
+              if (opt.backends_explicit) throw;
+              c.skip_reason = e.what();
+            } catch (const Unsupported& e) {
+              c.skip_reason = e.what();
+            }
+            add(std::move(c));
           }
-          if (name == "tcp" && !co.tcp_nodelay) {
-            // pingpong/tcp/nodelay:0/size:64: Nagle on is a different case, never mixed up.
-            c.spec.name.insert(c.spec.name.rfind("/size:"), "/nodelay:0");
-          }
-          c.spec.lossy = info.lossy;
-          c.spec.in_process = info.family == Family::kInProcess;
-          c.spec.kind = std::string(to_string(w));
-          c.spec.backend = name;
-          c.spec.family = std::string(to_string(info.family));
-          c.spec.size = size;
-          c.spec.wait = std::string(to_string(co.wait));
-          c.spec.capacity = co.capacity;
-          try {
-            backend->check(c.options);
-          } catch (const UsageError& e) {
-            // A size, capacity or wait the backend cannot honour is an error when the user named
-            // the backend; in a suite or 'all' it is a skipped row with the reason.
-            if (opt.backends_explicit) throw;
-            c.skip_reason = e.what();
-          } catch (const Unsupported& e) {
-            c.skip_reason = e.what();
-          }
-          add(std::move(c));
-        }
     }
   }
 

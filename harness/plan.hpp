@@ -18,9 +18,10 @@ struct PlannedCase {
   CaseSpec spec;
   CaseKind kind = CaseKind::kWorkload;
   Workload workload = Workload::kPingpong;
-  uint64_t rate = 0;        // paced: offered messages per second
-  ChannelOptions options;   // resolved (capacity, wait, max_message)
-  std::string skip_reason;  // non-empty: reported as skipped, never run
+  uint64_t rate = 0;           // paced: offered messages per second
+  uint32_t sample_every = 64;  // pingpong: one round trip in this many timed (0: none)
+  ChannelOptions options;      // resolved (capacity, wait, max_message)
+  std::string skip_reason;     // non-empty: reported as skipped, never run
 };
 
 struct Plan {

@@ -21,7 +21,7 @@ PeerJob make_job(const PlannedCase& pc, const RunOptions& opt, Role role, const 
   job.warmup = opt.warmup;
   job.messages = opt.messages;
   job.duration_ns = opt.messages != 0 ? 0 : opt.duration_ns;
-  job.sample_every = opt.sample_every;
+  job.sample_every = pc.kind == CaseKind::kWorkload ? pc.sample_every : opt.sample_every;
   job.rate = pc.rate;
   job.min_time_ns = opt.messages != 0 ? opt.min_time_ns : 0;
   job.inject_delay_ns = opt.inject_delay_ns;
@@ -235,11 +235,11 @@ RunResult run_plan(const Plan& plan, const RunOptions& opt,
                              (pc.kind == CaseKind::kWorkload && pc.workload == Workload::kPingpong);
     if (pc.kind == CaseKind::kWorkload && pc.workload == Workload::kPaced) {
       c.sampling = "every message, one-way from its intended send time";
-    } else if (round_trips && opt.sample_every == 0) {
+    } else if (round_trips && pc.kind == CaseKind::kWorkload && pc.sample_every == 0) {
       c.sampling = "none (--sample-every 0)";
     } else if (round_trips) {
-      c.sampling = opt.sample_every == 1 ? "every round trip"
-                                         : fmt::format("1 in {} round trips", opt.sample_every);
+      const uint32_t every = pc.kind == CaseKind::kWorkload ? pc.sample_every : opt.sample_every;
+      c.sampling = every == 1 ? "every round trip" : fmt::format("1 in {} round trips", every);
     }
     r.cases.push_back(std::move(c));
   }
