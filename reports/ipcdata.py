@@ -28,6 +28,40 @@ class UsageError(Exception):
     """A bad command line: the scripts print the message on one line and exit 2."""
 
 
+def cli_main(prog: str, run, argv, *, needs_matplotlib: bool = True) -> int:
+    """The one way the report scripts end: bad usage exits 2, bad data 1, each with one line on
+    stderr and never a traceback (IPCPERF_DEBUG=1 shows it)."""
+    import sys
+
+    try:
+        return run(sys.argv[1:] if argv is None else argv)
+    except UsageError as e:
+        print(f"{prog}: {e} (see --help)", file=sys.stderr)
+        return 2
+    except DataError as e:
+        print(f"{prog}: {e}", file=sys.stderr)
+        return 1
+    except ImportError as e:
+        if not needs_matplotlib:
+            print(f"{prog}: internal error: {e}", file=sys.stderr)
+            return 1
+        print(f"{prog}: {e.name or e} is not installed for {sys.executable}: run it with Debian's "
+              f"/usr/bin/python3 (scripts/deps.sh installs python3-matplotlib, python3-numpy)",
+              file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        return 1
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # noqa: BLE001  (one line, not a traceback; IPCPERF_DEBUG shows it)
+        if os.environ.get("IPCPERF_DEBUG"):
+            raise
+        print(f"{prog}: internal error: {type(e).__name__}: {e} (rerun with IPCPERF_DEBUG=1 "
+              f"for the traceback)", file=sys.stderr)
+        return 1
+
+
 # Percentile keys the harness writes, with the quantile each stands for.
 PERCENTILES = (
     (0.5, "p50_ns"),

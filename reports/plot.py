@@ -128,28 +128,7 @@ def run(argv) -> int:
 
 
 def main(argv=None) -> int:
-    try:
-        return run(sys.argv[1:] if argv is None else argv)
-    except UsageError as e:
-        print(f"{PROG}: {e} (see --help)", file=sys.stderr)
-        return 2
-    except DataError as e:
-        print(f"{PROG}: {e}", file=sys.stderr)
-        return 1
-    except ImportError as e:
-        print(f"{PROG}: {e.name or e} is not installed for {sys.executable}: run it with Debian's "
-              f"/usr/bin/python3 (scripts/deps.sh installs python3-matplotlib, python3-numpy)",
-              file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
-    except Exception as e:  # noqa: BLE001  (one line, not a traceback; IPCPERF_DEBUG shows it)
-        if os.environ.get("IPCPERF_DEBUG"):
-            raise
-        print(f"{PROG}: internal error: {type(e).__name__}: {e} (rerun with IPCPERF_DEBUG=1 "
-              f"for the traceback)", file=sys.stderr)
-        return 1
+    return ipcdata.cli_main(PROG, run, argv)
 
 
 if __name__ == "__main__":

@@ -331,25 +331,7 @@ def run(argv) -> int:
 
 
 def main(argv=None) -> int:
-    try:
-        return run(sys.argv[1:] if argv is None else argv)
-    except UsageError as e:
-        print(f"{PROG}: {e} (see --help)", file=sys.stderr)
-        return 2
-    except DataError as e:
-        print(f"{PROG}: {e}", file=sys.stderr)
-        return 1
-    except BrokenPipeError:
-        return 1
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
-    except Exception as e:  # noqa: BLE001
-        if os.environ.get("IPCPERF_DEBUG"):
-            raise
-        print(f"{PROG}: internal error: {type(e).__name__}: {e} (rerun with IPCPERF_DEBUG=1 "
-              f"for the traceback)", file=sys.stderr)
-        return 1
+    return ipcdata.cli_main(PROG, run, argv, needs_matplotlib=False)
 
 
 if __name__ == "__main__":
