@@ -504,6 +504,12 @@ Rows rows_of(const nlohmann::json& j, const std::string& name) {
 // at its start and end) plus the spread the undelayed case itself shows between repetitions
 // (measured, not assumed: this machine is shared and a VM). The estimator is the smallest
 // per-repetition p50: a repetition that ran while the machine was disturbed is left out.
+//
+// Measured from D = 20 us to D = 40 us, the shift is exactly D within that tolerance. From D = 0
+// to 20 us a KVM guest adds a little more (0.05-0.6 us seen on the reference VM): a vCPU that
+// spins on `pause` for microseconds is caught by the hypervisor's pause-loop exiting, so a
+// waiting peer wakes later than one that never waited long. That offset is a property of the
+// machine, the same at 20 and 40 us, and bounded here by 1 us (docs/method.md says so).
 TEST_F(Cli, InjectedDelayShiftsTheMedianByTheDelay) {
   const std::string name = "pingpong/shm-spsc/size:64";
   auto run_with = [&](const std::string& d, const std::string& file) {
@@ -515,20 +521,29 @@ TEST_F(Cli, InjectedDelayShiftsTheMedianByTheDelay) {
     return rows_of(load(dir_ / file), name);
   };
   const Rows zero = run_with("0", "d0.json");
-  const Rows delayed = run_with("20us", "d20.json");
+  const Rows d20 = run_with("20us", "d20.json");
+  const Rows d40 = run_with("40us", "d40.json");
   ASSERT_EQ(zero.p50.size(), 5U);
-  ASSERT_EQ(delayed.p50.size(), 5U);
-  const double base = *std::min_element(zero.p50.begin(), zero.p50.end());
-  const double with = *std::min_element(delayed.p50.begin(), delayed.p50.end());
-  const double spread =
-      *std::max_element(zero.p50.begin(), zero.p50.end()) - base;  // measured noise
-  const double precision = (base + with) / 1024.0;  // 3 significant digits: 2^-10 per value
-  const double tolerance = precision + 2 * delayed.timer_cost_ns + spread;
-  const double shift = with - base;
-  RecordProperty("shift_ns", std::to_string(shift));
-  RecordProperty("tolerance_ns", std::to_string(tolerance));
-  EXPECT_NEAR(shift, 20'000.0, tolerance)
-      << "p50 " << base << " ns without delay, " << with << " ns with 20 us";
+  ASSERT_EQ(d20.p50.size(), 5U);
+  ASSERT_EQ(d40.p50.size(), 5U);
+  auto lowest = [](const Rows& r) { return *std::min_element(r.p50.begin(), r.p50.end()); };
+  auto spread = [&](const Rows& r) {
+    return *std::max_element(r.p50.begin(), r.p50.end()) - lowest(r);
+  };
+  auto tolerance = [&](const Rows& from, const Rows& to) {
+    const double precision = (lowest(from) + lowest(to)) / 1024.0;  // 3 digits: 2^-10 per value
+    return precision + 2 * to.timer_cost_ns + spread(from);
+  };
+  const double shift_20_40 = lowest(d40) - lowest(d20);
+  const double shift_0_20 = lowest(d20) - lowest(zero);
+  RecordProperty("shift_20_to_40_ns", std::to_string(shift_20_40));
+  RecordProperty("shift_0_to_20_ns", std::to_string(shift_0_20));
+  EXPECT_NEAR(shift_20_40, 20'000.0, tolerance(d20, d40))
+      << "p50 " << lowest(d20) << " ns at 20 us, " << lowest(d40) << " ns at 40 us";
+  EXPECT_GE(shift_0_20, 20'000.0 - tolerance(zero, d20))
+      << "p50 " << lowest(zero) << " ns without delay, " << lowest(d20) << " ns with 20 us";
+  EXPECT_LE(shift_0_20, 20'000.0 + tolerance(zero, d20) + 1'000.0)
+      << "p50 " << lowest(zero) << " ns without delay, " << lowest(d20) << " ns with 20 us";
 }
 
 // A 5 ms stall of the receiver: in the open-loop (paced) run every message that waited behind it
