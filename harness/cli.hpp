@@ -52,6 +52,7 @@ struct RunOptions {
   // --sample-every 64,0: pingpong cases once per value (named .../sample:N/...), interleaved in
   // one run, so that what sampling costs is measured side by side.
   std::vector<uint32_t> sample_everys = {64};
+  bool sample_auto = true;  // --sample-every not given: pingpong round trips >= 5 us all timed
   Placement cpus;
   size_t capacity = 0;          // 0: each backend's default
   std::optional<Wait> wait;     // empty: each backend's default

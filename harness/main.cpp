@@ -151,6 +151,7 @@ RunOptions resolve_run_options(const RunArgs& a, CLI::App& run,
   for (const auto& v : split_list(a.sample_every, "--sample-every"))
     o.sample_everys.push_back(static_cast<uint32_t>(parse_count(v, "--sample-every")));
   o.sample_every = o.sample_everys.front();
+  o.sample_auto = !given("--sample-every");
   o.cpus = given("--cpus") ? parse_cpus(a.cpus) : default_cpus();
   if (given("--capacity")) {
     o.capacity = parse_size(a.capacity, "--capacity");
@@ -467,6 +468,7 @@ int real_main(int argc, char** argv) {
   peer->add_option("--tcp-nodelay", peer_nodelay);
   peer->add_option("--cpu-a", pa.cpu_a);
   peer->add_option("--rate", pa.job.rate);
+  peer->add_option("--sample-auto", pa.job.sample_auto);
   peer->add_option("--min-time-ns", pa.job.min_time_ns);
   peer->add_option("--inject-delay-ns", pa.job.inject_delay_ns);
   peer->add_option("--inject-stall-ns", pa.job.inject_stall_ns);

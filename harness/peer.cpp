@@ -57,6 +57,7 @@ nlohmann::json outcome_to_json(const PeerOutcome& o) {
           {"verified", o.verified},
           {"lost", o.lost},
           {"max_lag_ns", o.max_lag_ns},
+          {"sample_every", o.sample_every},
           {"cpu_user_ns", o.cpu_user_ns},
           {"cpu_sys_ns", o.cpu_sys_ns},
           {"ctx_voluntary", o.ctx_voluntary},
@@ -72,6 +73,7 @@ PeerOutcome outcome_from_json(const nlohmann::json& j) {
   o.verified = j.at("verified").get<uint64_t>();
   o.lost = j.at("lost").get<uint64_t>();
   o.max_lag_ns = j.at("max_lag_ns").get<int64_t>();
+  o.sample_every = j.at("sample_every").get<uint32_t>();
   o.cpu_user_ns = j.at("cpu_user_ns").get<int64_t>();
   o.cpu_sys_ns = j.at("cpu_sys_ns").get<int64_t>();
   o.ctx_voluntary = j.at("ctx_voluntary").get<int64_t>();
@@ -106,6 +108,8 @@ std::vector<std::string> peer_command_line(const std::string& backend, const Pee
           std::string(to_string(job.options.wait)),
           "--tcp-nodelay",
           job.options.tcp_nodelay ? "1" : "0",
+          "--sample-auto",
+          job.sample_auto ? "1" : "0",
           "--rate",
           std::to_string(job.rate),
           "--min-time-ns",

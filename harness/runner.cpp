@@ -22,6 +22,7 @@ PeerJob make_job(const PlannedCase& pc, const RunOptions& opt, Role role, const 
   job.messages = opt.messages;
   job.duration_ns = opt.messages != 0 ? 0 : opt.duration_ns;
   job.sample_every = pc.kind == CaseKind::kWorkload ? pc.sample_every : opt.sample_every;
+  job.sample_auto = opt.sample_auto && pc.kind == CaseKind::kWorkload;
   job.rate = pc.rate;
   job.min_time_ns = opt.messages != 0 ? opt.min_time_ns : 0;
   job.inject_delay_ns = opt.inject_delay_ns;
@@ -261,6 +262,15 @@ RunResult run_plan(const Plan& plan, const RunOptions& opt,
       c.lost += rep.lost;
       if (c.spec.rate != 0 && (c.achieved_rate_min == 0 || rep.achieved_rate < c.achieved_rate_min))
         c.achieved_rate_min = rep.achieved_rate;
+    }
+    // Automatic sampling: say what the peers chose (every round trip when they were slow).
+    if (opt.sample_auto && c.spec.kind == "pingpong") {
+      for (const auto& rep : c.reps) {
+        if (rep.ok && rep.a.sample_every == 1) {
+          c.sampling = "every round trip (automatic: round trips of 5 us or more)";
+          break;
+        }
+      }
     }
     c.rate_not_kept =
         c.spec.rate != 0 && c.achieved_rate_min < 0.95 * static_cast<double>(c.spec.rate);

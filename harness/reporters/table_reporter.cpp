@@ -216,7 +216,10 @@ TableRow make_row(const CaseResult& c, std::optional<double> floor, Notes& notes
   notes.floor_memcpy |= c.spec.kind == "floor-memcpy";
   if (c.latency.count() > 0) {
     notes.latency = true;
-    if (notes.sampling.empty() && pingpong) notes.sampling = c.sampling;
+    // Each way the rows shown were sampled, once (automatic sampling differs between rows).
+    if (pingpong && !c.sampling.empty() && notes.sampling.find(c.sampling) == std::string::npos) {
+      notes.sampling += (notes.sampling.empty() ? "" : "; ") + c.sampling;
+    }
   }
   return row;
 }
