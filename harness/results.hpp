@@ -83,7 +83,9 @@ struct CaseResult {
   // Paced: the lowest achieved rate of a passing repetition; below 95 % of the offered rate the
   // case is flagged (the sender could not keep the schedule: latencies include its backlog).
   double achieved_rate_min = 0;
-  bool rate_not_kept = false;
+  [[nodiscard]] bool rate_not_kept() const {
+    return spec.rate != 0 && achieved_rate_min < 0.95 * static_cast<double>(spec.rate);
+  }
   [[nodiscard]] double loss_fraction() const {
     return sent == 0 ? 0.0 : static_cast<double>(lost) / static_cast<double>(sent);
   }

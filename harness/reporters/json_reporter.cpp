@@ -221,7 +221,7 @@ Row aggregate_row(const CaseResult& c, const Aggregate& agg, size_t ok_reps) {
   if (std::string_view(agg.name) == "median") add_cpu_cost(row, median_cpu_cost(c));
   if (std::string_view(agg.name) == "median" && c.spec.rate != 0) {
     row["achieved_rate"] = finite_or_zero(c.achieved_rate_min);  // the lowest repetition's
-    if (c.rate_not_kept) row["rate_not_kept"] = true;
+    if (c.rate_not_kept()) row["rate_not_kept"] = true;
   }
   if (std::string_view(agg.name) == "median" && c.spec.lossy) {
     // Loss over all repetitions that passed (not a median of per-repetition percentages).

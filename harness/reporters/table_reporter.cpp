@@ -197,7 +197,7 @@ TableRow make_row(const CaseResult& c, std::optional<double> floor, Notes& notes
   }
   if (c.spec.rate != 0) {
     notes.paced = true;
-    if (c.rate_not_kept) {
+    if (c.rate_not_kept()) {
       row.cells[kName] += fmt::format(" rate not kept ({})", format_rate(c.achieved_rate_min));
       row.color = kYellow;
       notes.rate_not_kept = true;

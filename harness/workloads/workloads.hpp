@@ -262,38 +262,6 @@ PeerOutcome pingpong_b(Ch& ch, const PeerJob& job) {
 }
 
 template <Channel Ch>
-PeerOutcome stream_a(Ch& ch, const PeerJob& job) {
-  PeerOutcome out;
-  std::vector<std::byte> tx(job.size), rx(job.size);
-  for (uint64_t seq = 0; seq < job.warmup; ++seq) {
-    fill_message(tx, seq);
-    ch.send(tx);
-  }
-  const Usage u0 = Usage::now();
-  const int64_t t0 = now_ns();
-  PhaseEnd end(job, t0);
-  uint64_t i = 0;
-  for (bool last = false; !last; ++i) {
-    last = end.last(i);
-    fill_message(tx, job.warmup + i, last ? kFlagLast : 0);
-    ch.send(tx);
-  }
-  // The receiver acknowledges the last message: our phase (and CPU account) covers delivery.
-  size_t n = ch.recv(rx);
-  std::span<const std::byte> ack{rx.data(), n};
-  const uint64_t ack_seq = job.warmup + i;
-  check(ack, ack_seq, job.size);
-  if (!(read_header(ack).flags & kFlagAck))
-    throw VerificationError("stream: expected the acknowledgement");
-  out.elapsed_ns = now_ns() - t0;
-  Usage::now().store_delta(u0, out);
-  out.messages = i;
-  out.bytes = i * job.size;
-  out.verified = 1;
-  return out;
-}
-
-template <Channel Ch>
 PeerOutcome stream_b(Ch& ch, const PeerJob& job) {
   PeerOutcome out;
   std::vector<std::byte> rx(job.size);
@@ -477,8 +445,24 @@ PeerOutcome receive_lossy(Ch& ch, const PeerJob& job, LossyMode mode) {
   return out;
 }
 
-template <Channel Ch>
-PeerOutcome stream_a_lossy(Ch& ch, const PeerJob& job) {
+// A of a one-way workload, once the last message is sent: waits for B's acknowledgement of it
+// (lossy: re-sends END until acknowledged), so that A's phase covers delivery.
+template <Channel Ch, bool kLossy>
+void finish_sending(Ch& ch, std::vector<std::byte>& tx, std::vector<std::byte>& rx,
+                    uint64_t end_seq, size_t size) {
+  if constexpr (kLossy) {
+    end_lossy(ch, tx, rx, end_seq, size);
+  } else {
+    const size_t n = ch.recv(rx);
+    std::span<const std::byte> ack{rx.data(), n};
+    check(ack, end_seq, size);
+    if (!(read_header(ack).flags & kFlagAck))
+      throw VerificationError("expected the receiver's acknowledgement");
+  }
+}
+
+template <Channel Ch, bool kLossy>
+PeerOutcome stream_a(Ch& ch, const PeerJob& job) {
   PeerOutcome out;
   std::vector<std::byte> tx(job.size), rx(job.size);
   for (uint64_t seq = 0; seq < job.warmup; ++seq) {
@@ -491,13 +475,16 @@ PeerOutcome stream_a_lossy(Ch& ch, const PeerJob& job) {
   uint64_t i = 0;
   for (bool last = false; !last; ++i) {
     last = end.last(i);
-    fill_message(tx, job.warmup + i);
+    fill_message(tx, job.warmup + i, (last && !kLossy) ? kFlagLast : 0);
     ch.send(tx);
   }
+  // Reliable: the acknowledgement of the last message is in A's phase (its CPU account covers
+  // delivery). Lossy: END may be re-sent after loss timeouts, which are not the channel's cost.
+  if constexpr (!kLossy) finish_sending<Ch, false>(ch, tx, rx, job.warmup + i, job.size);
   out.elapsed_ns = now_ns() - t0;
   Usage::now().store_delta(u0, out);
-  end_lossy(ch, tx, rx, job.warmup + i, job.size);
-  out.messages = i;  // sent; B reports what was delivered
+  if constexpr (kLossy) finish_sending<Ch, true>(ch, tx, rx, job.warmup + i, job.size);
+  out.messages = i;  // sent (lossy: B reports what was delivered)
   out.bytes = i * job.size;
   out.verified = 1;
   return out;
@@ -537,15 +524,7 @@ PeerOutcome paced_a(Ch& ch, const PeerJob& job) {
   }
   out.elapsed_ns = last_send - t0;  // first to last send: (i - 1) intervals
   Usage::now().store_delta(u0, out);
-  if constexpr (kLossy) {
-    end_lossy(ch, tx, rx, job.warmup + i, job.size);
-  } else {
-    const size_t n = ch.recv(rx);
-    std::span<const std::byte> ack{rx.data(), n};
-    check(ack, job.warmup + i, job.size);
-    if (!(read_header(ack).flags & kFlagAck))
-      throw VerificationError("paced: expected the acknowledgement");
-  }
+  finish_sending<Ch, kLossy>(ch, tx, rx, job.warmup + i, job.size);
   out.messages = i;
   out.bytes = i * job.size;
   out.verified = 1;
@@ -609,7 +588,7 @@ PeerOutcome run_workload(Ch& ch, const PeerJob& job) {
         return a ? detail::pingpong_a_lossy(ch, job)
                  : detail::receive_lossy(ch, job, detail::LossyMode::kEcho);
       case Workload::kStream:
-        return a ? detail::stream_a_lossy(ch, job)
+        return a ? detail::stream_a<Ch, true>(ch, job)
                  : detail::receive_lossy(ch, job, detail::LossyMode::kCount);
       case Workload::kPaced:
         return a ? detail::paced_a<Ch, true>(ch, job)
@@ -621,7 +600,7 @@ PeerOutcome run_workload(Ch& ch, const PeerJob& job) {
     case Workload::kPingpong:
       return a ? detail::pingpong_a(ch, job) : detail::pingpong_b(ch, job);
     case Workload::kStream:
-      return a ? detail::stream_a(ch, job) : detail::stream_b(ch, job);
+      return a ? detail::stream_a<Ch, false>(ch, job) : detail::stream_b(ch, job);
     case Workload::kPaced:
       return a ? detail::paced_a<Ch, false>(ch, job) : detail::paced_b(ch, job);
   }
