@@ -50,6 +50,7 @@
 
 #include "ipcperf/backend.hpp"
 #include "ipcperf/objects.hpp"
+#include "ipcperf/pinning.hpp"
 #include "ipcperf/sys.hpp"
 
 namespace ipcperf {
@@ -704,17 +705,6 @@ constexpr Mechanism kMechanisms[] = {
 };
 
 // --- command line (our flags, taken out before Google Benchmark sees argv) --------------------
-
-std::vector<int> allowed_cpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  std::vector<int> cpus;
-  if (::sched_getaffinity(0, sizeof set, &set) != 0) return cpus;
-  for (int i = 0; i < CPU_SETSIZE; ++i) {
-    if (CPU_ISSET(i, &set)) cpus.push_back(i);
-  }
-  return cpus;
-}
 
 std::vector<std::string> split(std::string_view s) {
   std::vector<std::string> out;

@@ -124,17 +124,6 @@ std::string Placement::to_string() const {
   return pinned ? fmt::format("{},{}", cpu_a, cpu_b) : "none";
 }
 
-std::vector<int> allowed_cpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  std::vector<int> cpus;
-  if (::sched_getaffinity(0, sizeof set, &set) != 0) return cpus;
-  for (int i = 0; i < CPU_SETSIZE; ++i) {
-    if (CPU_ISSET(i, &set)) cpus.push_back(i);
-  }
-  return cpus;
-}
-
 Placement default_cpus() {
   auto cpus = allowed_cpus();
   Placement p;

@@ -10,7 +10,10 @@
 #include <vector>
 
 #include "ipcperf/backend.hpp"
-#include "workloads/job.hpp"
+#include "ipcperf/pinning.hpp"
+#include <map>
+
+#include "protocol.hpp"
 
 namespace ipcperf {
 
@@ -35,8 +38,6 @@ struct Placement {
 Placement parse_cpus(std::string_view s);
 // The first two CPUs this process may run on (or the only one, twice).
 Placement default_cpus();
-// CPUs this process may run on.
-std::vector<int> allowed_cpus();
 
 struct RunOptions {
   std::string suite = "quick";
@@ -56,7 +57,8 @@ struct RunOptions {
   Placement cpus;
   size_t capacity = 0;          // 0: each backend's default
   std::optional<Wait> wait;     // empty: each backend's default
-  bool tcp_nodelay = true;      // tcp: TCP_NODELAY
+  // The backends' own options (BackendInfo::options) the user gave, by flag, canonical values.
+  std::map<std::string, std::string, std::less<>> backend_params;
   std::vector<uint64_t> rates;  // paced: offered rates (messages per second)
   int64_t min_time_ns = 0;      // with --messages: each measured phase lasts at least this long
   int64_t inject_delay_ns = 0;  // self-check: receiver busy-waits this long per message
@@ -68,6 +70,7 @@ struct RunOptions {
   std::string out_csv;
   std::string out_hgrm;  // directory for HdrHistogram .hgrm files (empty: none)
   bool quiet = false;
+  bool wide = false;  // the table shows every column
   std::vector<std::string> command_line;
 };
 

@@ -18,6 +18,7 @@
 
 #include "ipcperf/sys.hpp"
 #include "ipcperf/wait.hpp"
+#include "protocol.hpp"
 
 namespace ipcperf {
 
@@ -41,7 +42,7 @@ struct Child {
   pid_t pid = -1;
   Fd ctl;
   Fd err;
-  std::string ctl_buf;
+  LineBuffer lines;
   std::string stderr_tail;
   bool ready = false;
   bool ctl_eof = false;
@@ -49,8 +50,10 @@ struct Child {
   bool killed = false;
   bool gone = false;  // failed because the other peer went away
   PeerReport report;
-  [[nodiscard]] bool done() const {
-    return report.result.has_value() || !report.error.empty() || ctl_eof;
+  [[nodiscard]] bool has_result() const { return !report.outcomes.empty(); }
+  [[nodiscard]] bool done() const { return has_result() || !report.error.empty() || ctl_eof; }
+  [[nodiscard]] PeerState state() const {
+    return {pid > 0, has_result(), !report.error.empty(), gone, ctl_eof};
   }
 };
 
@@ -81,11 +84,7 @@ void kill_all(std::vector<Child>& kids) {
 
 pid_t spawn(const PeerLaunch& p, int ctl_child, int err_child, pid_t supervisor) {
   // Everything the child needs is built before fork: after it, only async-signal-safe calls.
-  std::vector<std::string> args;
-  args.push_back(g_self_exe);
-  args.insert(args.end(), p.args.begin(), p.args.end());
-  args.push_back("--control-fd");
-  args.push_back(std::to_string(ctl_child));
+  std::vector<std::string> args = {g_self_exe, "peer", "--control-fd", std::to_string(ctl_child)};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -141,206 +140,274 @@ void install_interrupt_handler() {
 bool interrupted() { return g_signal.load() != 0; }
 int interrupt_signal() { return g_signal.load(); }
 
-std::vector<PeerReport> run_peers(const std::vector<PeerLaunch>& peers, double timeout_s,
-                                  Endpoints* endpoints) {
-  std::vector<Child> kids(peers.size());
-  const pid_t me = ::getpid();
-  std::string spawn_error;
-  for (size_t i = 0; i < peers.size(); ++i) {
-    int sv[2];
-    int ep[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-      spawn_error = SystemError(errno, "socketpair(control)").what();
-      break;
-    }
-    kids[i].ctl = Fd(sv[0]);
-    Fd child_ctl(sv[1]);
-    if (::pipe2(ep, O_CLOEXEC) != 0) {
-      spawn_error = SystemError(errno, "pipe2(stderr)").what();
-      break;
-    }
-    kids[i].err = Fd(ep[0]);
-    Fd child_err(ep[1]);
-    try {
-      kids[i].pid = spawn(peers[i], child_ctl.get(), child_err.get(), me);
-    } catch (const std::exception& e) {
-      spawn_error = e.what();
-      break;
+namespace {
+
+// One case's peers, from spawn to reap.
+class Session {
+ public:
+  Session(const std::vector<PeerLaunch>& peers, double timeout_s)
+      : peers_(peers),
+        kids_(peers.size()),
+        timeout_s_(timeout_s),
+        deadline_(now_ns() + static_cast<int64_t>(std::min(timeout_s, 1e9) * 1e9)) {}
+
+  std::vector<PeerReport> run(Endpoints* endpoints) {
+    spawn_all();
+    if (endpoints != nullptr) endpoints->close_all();
+    if (!run_error_.empty()) kill_all(kids_);
+    while (run_error_.empty() && !all_done()) pump();
+    if (!run_error_.empty()) kill_all(kids_);
+    for (size_t i = 0; i < kids_.size(); ++i) reap(i);
+    blame_secondary();
+    std::vector<PeerReport> out;
+    for (auto& k : kids_) out.push_back(std::move(k.report));
+    return out;
+  }
+
+ private:
+  // Forks each peer with a control socket and a stderr pipe, and sends it its JOB.
+  void spawn_all() {
+    const pid_t me = ::getpid();
+    for (size_t i = 0; i < peers_.size() && run_error_.empty(); ++i) {
+      try {
+        int sv[2];
+        check_errno("socketpair(control)",
+                    [&] { return ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv); });
+        kids_[i].ctl = Fd(sv[0]);
+        Fd child_ctl(sv[1]);
+        int ep[2];
+        check_errno("pipe2(stderr)", [&] { return ::pipe2(ep, O_CLOEXEC); });
+        kids_[i].err = Fd(ep[0]);
+        Fd child_err(ep[1]);
+        kids_[i].pid = spawn(peers_[i], child_ctl.get(), child_err.get(), me);
+        // The job fits the socket's buffer: this write does not wait for the peer.
+        send_control(kids_[i].ctl.get(), {ControlKind::kJob, encode_job(peers_[i].job)});
+      } catch (const std::exception& e) {
+        run_error_ = e.what();
+      }
     }
   }
-  if (endpoints != nullptr) endpoints->close_all();
 
-  const int64_t deadline = now_ns() + static_cast<int64_t>(timeout_s * 1e9);
-  bool go_sent = false;
-  int culprit = -1;  // the first peer that failed on its own
-  std::string run_error = spawn_error;
-  if (!run_error.empty()) kill_all(kids);
-
-  auto all_done = [&] {
-    return std::all_of(kids.begin(), kids.end(),
+  [[nodiscard]] bool all_done() const {
+    return std::all_of(kids_.begin(), kids_.end(),
                        [](const Child& k) { return k.pid < 0 || k.done(); });
-  };
-  while (run_error.empty() && !all_done()) {
+  }
+
+  // One poll round over every control socket and stderr pipe (and the signal pipe): reads what
+  // arrived, then stops everyone if a peer failed, or sends GO once all are ready.
+  void pump() {
     std::vector<pollfd> fds;
     std::vector<std::pair<size_t, bool>> who;  // (child, is_ctl)
-    for (size_t i = 0; i < kids.size(); ++i) {
-      if (kids[i].pid < 0) continue;
-      if (!kids[i].ctl_eof) {
-        fds.push_back({kids[i].ctl.get(), POLLIN, 0});
+    for (size_t i = 0; i < kids_.size(); ++i) {
+      if (kids_[i].pid < 0) continue;
+      if (!kids_[i].ctl_eof) {
+        fds.push_back({kids_[i].ctl.get(), POLLIN, 0});
         who.emplace_back(i, true);
       }
-      if (!kids[i].err_eof) {
-        fds.push_back({kids[i].err.get(), POLLIN, 0});
+      if (!kids_[i].err_eof) {
+        fds.push_back({kids_[i].err.get(), POLLIN, 0});
         who.emplace_back(i, false);
       }
     }
     fds.push_back({g_signal_pipe[0], POLLIN, 0});
-    const int64_t left_ms = (deadline - now_ns()) / 1'000'000;
+    const int64_t left_ms = (deadline_ - now_ns()) / 1'000'000;
     if (left_ms <= 0) {
-      std::string waiting;
-      for (size_t i = 0; i < kids.size(); ++i) {
-        if (!kids[i].done()) waiting += (waiting.empty() ? "" : ", ") + peers[i].label;
-      }
-      run_error = fmt::format(
-          "timed out after {} s (--timeout) waiting for peer {}{}; a peer "
-          "is stuck or the case needs more time",
-          timeout_s, waiting, go_sent ? "" : " to get ready");
-      break;
+      run_error_ = timeout_message();
+      return;
     }
     const int n = ::poll(fds.data(), static_cast<nfds_t>(fds.size()),
                          static_cast<int>(std::min<int64_t>(left_ms, 1000)));
     if (n < 0 && errno != EINTR) {
-      run_error = SystemError(errno, "poll(peers)").what();
-      break;
+      run_error_ = SystemError(errno, "poll(peers)").what();
+      return;
     }
     if (interrupted()) {
-      run_error = fmt::format("interrupted by signal {}", interrupt_signal());
-      break;
+      run_error_ = fmt::format("interrupted by signal {}", interrupt_signal());
+      return;
     }
-    if (n <= 0) continue;
+    if (n <= 0) return;
     for (size_t j = 0; j + 1 < fds.size(); ++j) {
-      if (fds[j].revents == 0) continue;
-      Child& k = kids[who[j].first];
-      char buf[4096];
-      const ssize_t r = ::read(fds[j].fd, buf, sizeof buf);
-      if (r < 0 && errno == EINTR) continue;
-      if (!who[j].second) {
-        if (r <= 0) {
-          k.err_eof = true;
-        } else {
-          k.stderr_tail.append(buf, static_cast<size_t>(r));
-          if (k.stderr_tail.size() > kStderrTail)
-            k.stderr_tail.erase(0, k.stderr_tail.size() - kStderrTail);
-        }
-        continue;
-      }
+      if (fds[j].revents != 0) read_from(kids_[who[j].first], fds[j].fd, who[j].second);
+    }
+    stop_on_failure();
+    send_go_when_ready();
+  }
+
+  std::string timeout_message() const {
+    std::string waiting;
+    for (size_t i = 0; i < kids_.size(); ++i) {
+      if (!kids_[i].done()) waiting += (waiting.empty() ? "" : ", ") + peers_[i].label;
+    }
+    return fmt::format(
+        "timed out after {} s (--timeout) waiting for peer {}{}; a peer is stuck or the case "
+        "needs more time",
+        timeout_s_, waiting, go_sent_ ? "" : " to get ready");
+  }
+
+  void read_from(Child& k, int fd, bool is_ctl) {
+    char buf[4096];
+    const ssize_t r = ::read(fd, buf, sizeof buf);
+    if (r < 0 && errno == EINTR) return;
+    if (!is_ctl) {
       if (r <= 0) {
-        k.ctl_eof = true;
-        continue;
+        k.err_eof = true;
+        return;
       }
-      k.ctl_buf.append(buf, static_cast<size_t>(r));
-      for (size_t nl; (nl = k.ctl_buf.find('\n')) != std::string::npos;) {
-        std::string line = k.ctl_buf.substr(0, nl);
-        k.ctl_buf.erase(0, nl + 1);
-        if (line == "READY") {
-          k.ready = true;
-        } else if (line.rfind("RESULT ", 0) == 0) {
-          try {
-            k.report.result = nlohmann::json::parse(line.substr(7));
-          } catch (const std::exception& e) {
-            k.report.error = fmt::format("unreadable result: {}", e.what());
-          }
-        } else if (line.rfind("ERROR ", 0) == 0) {
-          k.report.error = line.substr(6);
-        } else if (line.rfind("GONE ", 0) == 0) {
-          k.report.error = line.substr(5);
-          k.gone = true;
-        } else {
-          k.report.error = fmt::format("unexpected control message '{}'", line);
-        }
-      }
+      k.stderr_tail.append(buf, static_cast<size_t>(r));
+      if (k.stderr_tail.size() > kStderrTail)
+        k.stderr_tail.erase(0, k.stderr_tail.size() - kStderrTail);
+      return;
     }
-    // One peer failed or died: the others cannot finish, stop them now. The cause is the peer
-    // that died, else one that failed on its own, before one that only saw the other go (its
-    // GONE and the other's death can arrive in the same poll round).
-    if (culprit < 0) {
-      int best_rank = 3;
-      for (size_t i = 0; i < kids.size(); ++i) {
-        const Child& k = kids[i];
-        if (k.pid <= 0 || k.report.result) continue;
-        const int rank = k.report.error.empty() ? (k.ctl_eof ? 0 : 3) : (k.gone ? 2 : 1);
-        if (rank < best_rank) {
-          best_rank = rank;
-          culprit = static_cast<int>(i);
-        }
-      }
-      if (culprit >= 0) kill_all(kids);
+    if (r <= 0) {
+      k.ctl_eof = true;
+      return;
     }
-    if (!go_sent && std::all_of(kids.begin(), kids.end(), [](const Child& k) { return k.ready; })) {
-      for (auto& k : kids) {
-        try {
-          write_full(k.ctl.get(), "GO\n", 3, "control socket");
-        } catch (const std::exception&) {
-          // The peer died; its EOF is seen on the next poll.
-        }
-      }
-      go_sent = true;
+    try {
+      k.lines.feed({buf, static_cast<size_t>(r)});
+      for (std::string line; k.lines.next(line);) on_message(k, decode_control(line));
+    } catch (const ProtocolError& e) {
+      k.report.error = e.what();
     }
   }
-  if (!run_error.empty()) kill_all(kids);
 
-  // Reap everyone and explain every failure.
-  for (size_t i = 0; i < kids.size(); ++i) {
-    Child& k = kids[i];
+  static void on_message(Child& k, const ControlMessage& m) {
+    switch (m.kind) {
+      case ControlKind::kReady:
+        k.ready = true;
+        return;
+      case ControlKind::kResult:
+        k.report.outcomes = decode_result(m.body);
+        return;
+      case ControlKind::kGone:
+        k.gone = true;
+        [[fallthrough]];
+      case ControlKind::kError:
+        k.report.error = m.body;
+        return;
+      case ControlKind::kJob:
+      case ControlKind::kGo:
+        break;
+    }
+    throw ProtocolError(fmt::format("unexpected {} from a peer", to_string(m.kind)));
+  }
+
+  // One peer failed or died: the others cannot finish, stop them now.
+  void stop_on_failure() {
+    if (culprit_ >= 0) return;
+    std::vector<PeerState> states;
+    for (const auto& k : kids_) states.push_back(k.state());
+    culprit_ = pick_culprit(states);
+    if (culprit_ >= 0) kill_all(kids_);
+  }
+
+  void send_go_when_ready() {
+    if (go_sent_ || !std::all_of(kids_.begin(), kids_.end(),
+                                 [](const Child& k) { return k.ready; }))
+      return;
+    for (auto& k : kids_) {
+      try {
+        send_control(k.ctl.get(), {ControlKind::kGo, ""});
+      } catch (const std::exception&) {
+        // The peer died; its EOF is seen on the next poll.
+      }
+    }
+    go_sent_ = true;
+  }
+
+  // Waits for peer i and explains its failure, with whatever it wrote to stderr.
+  void reap(size_t i) {
+    Child& k = kids_[i];
     if (k.pid < 0) {
-      if (k.report.error.empty()) k.report.error = run_error.empty() ? "not started" : run_error;
-      continue;
+      if (k.report.error.empty()) k.report.error = run_error_.empty() ? "not started" : run_error_;
+      return;
     }
     int status = 0;
     while (::waitpid(k.pid, &status, 0) < 0 && errno == EINTR) {
     }
-    // Whatever stderr the peer wrote before it ended.
+    drain_stderr(k);
+    if (k.has_result() && k.report.error.empty()) {
+      if (!run_error_.empty()) {
+        k.report.outcomes.clear();
+        k.report.error = run_error_;
+      }
+      return;
+    }
+    std::string why = k.report.error;
+    if (why.empty()) {
+      why = !run_error_.empty() ? run_error_
+                                : fmt::format("peer {} {}", peers_[i].label, describe_status(status));
+    } else if (!run_error_.empty() && why != run_error_) {
+      why = fmt::format("{}; {}", run_error_, why);
+    }
+    const std::string tail = one_line(k.stderr_tail);
+    if (!tail.empty())
+      why += fmt::format(" [peer {} stderr: {}]", peers_[i].label, tail.substr(0, 2000));
+    k.report.outcomes.clear();
+    k.report.error = why;
+  }
+
+  static void drain_stderr(Child& k) {
     for (;;) {
       char buf[4096];
       pollfd p{k.err.get(), POLLIN, 0};
       if (k.err_eof || ::poll(&p, 1, 0) <= 0) break;
-      ssize_t r = ::read(k.err.get(), buf, sizeof buf);
+      const ssize_t r = ::read(k.err.get(), buf, sizeof buf);
       if (r <= 0) break;
       k.stderr_tail.append(buf, static_cast<size_t>(r));
     }
-    if (k.report.result && k.report.error.empty()) {
-      if (!run_error.empty()) {
-        k.report.result.reset();
-        k.report.error = run_error;
-      }
-      continue;
-    }
-    std::string why = k.report.error;
-    if (why.empty()) {
-      why = !run_error.empty() ? run_error
-                               : fmt::format("peer {} {}", peers[i].label, describe_status(status));
-    } else if (!run_error.empty() && why != run_error) {
-      why = fmt::format("{}; {}", run_error, why);
-    }
-    const std::string tail = one_line(k.stderr_tail);
-    if (!tail.empty())
-      why += fmt::format(" [peer {} stderr: {}]", peers[i].label, tail.substr(0, 2000));
-    k.report.result.reset();
-    k.report.error = why;
   }
+
   // A peer killed by us because another failed: say so rather than "killed by signal 9".
-  if (culprit >= 0 && run_error.empty()) {
-    for (size_t i = 0; i < kids.size(); ++i) {
-      if (static_cast<int>(i) != culprit && !kids[i].report.error.empty()) {
-        kids[i].report.error = fmt::format("stopped because peer {} failed",
-                                           peers[static_cast<size_t>(culprit)].label);
-        kids[i].report.secondary = true;
+  void blame_secondary() {
+    if (culprit_ < 0 || !run_error_.empty()) return;
+    for (size_t i = 0; i < kids_.size(); ++i) {
+      if (static_cast<int>(i) != culprit_ && !kids_[i].report.error.empty()) {
+        kids_[i].report.error = fmt::format("stopped because peer {} failed",
+                                            peers_[static_cast<size_t>(culprit_)].label);
+        kids_[i].report.secondary = true;
       }
     }
   }
-  std::vector<PeerReport> out;
-  for (auto& k : kids) out.push_back(std::move(k.report));
-  return out;
+
+  const std::vector<PeerLaunch>& peers_;
+  std::vector<Child> kids_;
+  double timeout_s_;
+  int64_t deadline_;
+  bool go_sent_ = false;
+  int culprit_ = -1;       // the first peer that failed on its own
+  std::string run_error_;  // the case failed as a whole: spawn, timeout, signal, poll
+};
+
+}  // namespace
+
+int pick_culprit(const std::vector<PeerState>& peers) {
+  int culprit = -1;
+  int best_rank = 3;
+  for (size_t i = 0; i < peers.size(); ++i) {
+    const PeerState& p = peers[i];
+    if (!p.started || p.has_result) continue;
+    // 0: died without a word; 1: failed on its own; 2: saw the other go; 3: still running.
+    const int rank = !p.failed ? (p.ctl_eof ? 0 : 3) : (p.gone ? 2 : 1);
+    if (rank < best_rank) {
+      best_rank = rank;
+      culprit = static_cast<int>(i);
+    }
+  }
+  return culprit;
+}
+
+const PeerReport* first_failure(const std::vector<PeerReport>& reports) {
+  for (bool secondary : {false, true}) {
+    for (const auto& r : reports) {
+      if (!r.error.empty() && r.secondary == secondary) return &r;
+    }
+  }
+  return nullptr;
+}
+
+std::vector<PeerReport> run_peers(const std::vector<PeerLaunch>& peers, double timeout_s,
+                                  Endpoints* endpoints) {
+  return Session(peers, timeout_s).run(endpoints);
 }
 
 }  // namespace ipcperf

@@ -1,15 +1,13 @@
-// ipcperf: benchmarks Linux inter-process communication between supervised pairs of processes.
+// ipcperf: benchmarks Linux inter-process communication between supervised processes.
 //   ipcperf run ...     the supervisor: plans, launches peers, reports
-//   ipcperf list        the backends and their limits on this machine
+//   ipcperf list        the backends and floors, their limits on this machine
 //   ipcperf env         the machine as a run sees it, and the warnings with what to do
 //   ipcperf clean       removes IPC objects left by ipcperf processes that died
-//   ipcperf peer ...    (hidden) one endpoint, spawned by `run`
+//   ipcperf peer ...    (hidden) one process of a case, spawned by `run` (protocol.hpp)
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <random>
 
 #include <unistd.h>
 
@@ -17,18 +15,20 @@
 #include <fmt/format.h>
 
 #include "build_info.hpp"
-#include "cli.hpp"
 #include "environment.hpp"
+#include "floors/floor.hpp"
 #include "ipcperf/message.hpp"
+#include "ipcperf/objects.hpp"
 #include "ipcperf/wait.hpp"
 #include "launcher.hpp"
 #include "peer.hpp"
 #include "plan.hpp"
+#include "registry.hpp"
 #include "reporters/hgrm_reporter.hpp"
 #include "reporters/reporter.hpp"
 #include "reporters/units.hpp"
+#include "run_options.hpp"
 #include "runner.hpp"
-#include "suites/suites.hpp"
 
 namespace ipcperf {
 namespace {
@@ -37,184 +37,22 @@ constexpr int kExitOk = 0;
 constexpr int kExitFailed = 1;
 constexpr int kExitUsage = 2;
 
-// Raw option text, parsed after CLI11 so that every error names the value and what is allowed.
-struct RunArgs {
-  std::string suite = "quick", backends, workloads, sizes, messages, duration, warmup, cpus,
-              capacity, wait, seed, sample_every = "64", tcp_nodelay = "1", rate = "10k,100k",
-              min_time, inject_delay, inject_stall;
-  int reps = 0;
-  double timeout = 60;
-  bool no_floor = false;
-  std::string out, csv, hgrm;
-  bool quiet = false;
-};
-
-// Checks that `path` can be written, without leaving a file behind.
-void check_writable(const std::string& path, std::string_view option) {
-  if (path.empty()) return;
-  const bool existed = ::access(path.c_str(), F_OK) == 0;
-  std::ofstream f(path, std::ios::app);
-  if (!f) {
-    throw UsageError(fmt::format("{}: cannot write '{}': {}", option, path, std::strerror(errno)));
-  }
-  f.close();
-  if (!existed) std::remove(path.c_str());
-}
-
-// Checks that `dir` is (or can be created as) a writable directory, without creating it.
-void check_writable_dir(const std::string& dir, std::string_view option) {
-  if (dir.empty()) return;
-  std::filesystem::path p = std::filesystem::absolute(dir);
-  while (!std::filesystem::exists(p) && p.has_parent_path() && p != p.parent_path())
-    p = p.parent_path();
-  if (!std::filesystem::is_directory(p) || ::access(p.c_str(), W_OK) != 0) {
-    throw UsageError(
-        fmt::format("{}: cannot write into '{}': {}", option, dir,
-                    std::filesystem::is_directory(p) ? std::strerror(errno) : "not a directory"));
-  }
-}
-
-RunOptions resolve_run_options(const RunArgs& a, CLI::App& run,
-                               const std::vector<std::string>& argv) {
-  RunOptions o;
-  o.command_line = argv;
-  const Suite* suite = find_suite(a.suite);
-  if (suite == nullptr) {
-    std::string names;
-    for (const auto& s : suites()) names += (names.empty() ? "" : ", ") + std::string(s.name);
-    throw UsageError(fmt::format("--suite: unknown suite '{}' (known: {})", a.suite, names));
-  }
-  o.suite = a.suite;
-  auto given = [&](const char* name) { return run.count(name) > 0; };
-
-  // Backends: the suite's list; "all" expands to every registered backend.
-  std::vector<std::string> backends;
-  if (given("--backends")) {
-    backends = split_list(a.backends, "--backends");
-    o.backends_explicit = true;
-  } else {
-    for (auto b : suite->backends) backends.emplace_back(b);
-  }
-  for (const auto& b : backends) {
-    if (b == "all") {
-      o.backends_explicit = false;
-      for (const auto& n : backend_names()) o.backends.push_back(n);
-    } else {
-      o.backends.push_back(b);
-    }
-  }
-  if (given("--workloads")) {
-    for (const auto& w : split_list(a.workloads, "--workloads"))
-      o.workloads.push_back(parse_workload(w));
-  } else {
-    for (auto w : suite->workloads) o.workloads.push_back(parse_workload(w));
-  }
-  if (given("--sizes")) {
-    for (const auto& s : split_list(a.sizes, "--sizes")) {
-      o.sizes.push_back(parse_size(s, "--sizes"));
-      if (o.sizes.back() == 0) {
-        throw UsageError(fmt::format(
-            "--sizes: '{}' is not allowed: a message has at least {} bytes", s, kMinMessageSize));
-      }
-    }
-  } else {
-    o.sizes = suite->sizes;
-  }
-  for (const auto& r : split_list(a.rate, "--rate")) {
-    o.rates.push_back(parse_count(r, "--rate"));
-    if (o.rates.back() == 0 || o.rates.back() > 100'000'000) {
-      throw UsageError(
-          fmt::format("--rate: '{}' is not allowed: messages per second between 1 and 100M", r));
-    }
-  }
-  if (given("--min-time")) {
-    o.min_time_ns = parse_duration_ns(a.min_time, "--min-time");
-    if (o.min_time_ns < 0) throw UsageError("--min-time: must not be negative");
-  }
-  if (given("--inject-delay"))
-    o.inject_delay_ns = parse_duration_ns(a.inject_delay, "--inject-delay");
-  if (given("--inject-stall"))
-    o.inject_stall_ns = parse_duration_ns(a.inject_stall, "--inject-stall");
-  o.reps = given("--reps") ? a.reps : suite->reps;
-  o.duration_ns = suite->duration_ns;
-  if (given("--messages")) {
-    o.messages = parse_count(a.messages, "--messages");
-    if (o.messages == 0)
-      throw UsageError("--messages: 0 is not allowed: at least 1 measured message");
-  }
-  if (given("--duration")) {
-    o.duration_ns = parse_duration_ns(a.duration, "--duration");
-    if (o.duration_ns <= 0) throw UsageError("--duration: must be above zero, e.g. 0.5s");
-  }
-  o.warmup = given("--warmup") ? parse_count(a.warmup, "--warmup") : suite->warmup;
-  o.sample_everys.clear();
-  for (const auto& v : split_list(a.sample_every, "--sample-every"))
-    o.sample_everys.push_back(static_cast<uint32_t>(parse_count(v, "--sample-every")));
-  o.sample_every = o.sample_everys.front();
-  o.sample_auto = !given("--sample-every");
-  o.cpus = given("--cpus") ? parse_cpus(a.cpus) : default_cpus();
-  if (given("--capacity")) {
-    o.capacity = parse_size(a.capacity, "--capacity");
-    if (o.capacity == 0) throw UsageError("--capacity: 0 is not allowed: give bytes, e.g. 64K");
-  }
-  if (given("--wait")) o.wait = parse_wait(a.wait);
-  if (a.tcp_nodelay == "1" || a.tcp_nodelay == "on" || a.tcp_nodelay == "true") {
-    o.tcp_nodelay = true;
-  } else if (a.tcp_nodelay == "0" || a.tcp_nodelay == "off" || a.tcp_nodelay == "false") {
-    o.tcp_nodelay = false;
-  } else {
-    throw UsageError(
-        fmt::format("--tcp-nodelay: '{}' is not allowed: 1 (default) or 0", a.tcp_nodelay));
-  }
-  if (given("--seed")) {
-    o.seed = parse_count(a.seed, "--seed");
-  } else {
-    o.seed = std::random_device{}();
-  }
-  o.timeout_s = a.timeout;
-  o.floor = !a.no_floor;
-  o.out_json = a.out;
-  o.out_csv = a.csv;
-  o.quiet = a.quiet;
-  check_writable(o.out_json, "--out");
-  check_writable(o.out_csv, "--csv");
-  o.out_hgrm = a.hgrm;
-  check_writable_dir(o.out_hgrm, "--hgrm");
-  return o;
-}
-
 bool show_progress(const RunOptions& o) {
   const char* ci = std::getenv("CI");
   return !o.quiet && ::isatty(2) && (ci == nullptr || std::string_view(ci) != "true");
 }
 
-int cmd_run(const RunArgs& a, CLI::App& run, const std::vector<std::string>& argv) {
-  RunOptions opt = resolve_run_options(a, run, argv);
-  Plan plan = build_plan(opt);
-  install_interrupt_handler();
-
-  for (const auto& removed : sweep_stale_objects()) {
-    fmt::print(stderr, "ipcperf: removed a stale object of a dead run: {}\n", removed);
-  }
-  RunResult result;
-  result.context = collect_context(opt);
-  auto warnings = environment_warnings(result.context, opt);
-  warnings.insert(warnings.end(), plan.warnings.begin(), plan.warnings.end());
-  if (!opt.quiet) {
-    for (const auto& w : warnings) fmt::print(stderr, "warning: {}\n", w);
-  }
-
-  const bool progress = show_progress(opt);
+// A 20-cell bar, then the count, the case and the ETA from the mean time per repetition so far
+// (the order is shuffled, so the mean is representative early on). TTY only.
+std::function<void(const Progress&)> progress_bar(bool enabled) {
+  if (!enabled) return {};
   const int64_t start = now_ns();
-  auto on_progress = [&](const Progress& p) {
-    if (!progress) return;
+  return [start](const Progress& p) {
     std::string eta;
     if (p.done > 0) {
       const double per = static_cast<double>(now_ns() - start) / p.done;
       eta = fmt::format(" ETA {:.0f} s", per * (p.total - p.done) / 1e9);
     }
-    // A 20-cell bar, then the count, the case and the ETA from the mean time per repetition so
-    // far (the order is shuffled, so the mean is representative early on).
     constexpr int kCells = 20;
     const int filled = p.total > 0 ? p.done * kCells / p.total : 0;
     std::string bar(static_cast<size_t>(filled), '#');
@@ -222,32 +60,32 @@ int cmd_run(const RunArgs& a, CLI::App& run, const std::vector<std::string>& arg
     fmt::print(stderr, "\r\x1b[K[{}] {:>{}}/{} {} rep {}{}", bar, p.done + 1,
                std::to_string(p.total).size(), p.total, p.current->spec.name, p.rep + 1, eta);
   };
-  RunResult ran = run_plan(plan, opt, on_progress);
-  if (progress) fmt::print(stderr, "\r\x1b[K");
-  result.cases = std::move(ran.cases);
-  result.warnings = warnings;
+}
 
+// Writes one output file with `write`; false (and a line on stderr) when it could not.
+template <class Write>
+bool write_output(const std::string& path, const RunOptions& opt, Write&& write) {
+  if (path.empty()) return true;
+  std::ofstream f(path);
+  write(f);
+  f.flush();
+  if (!f) {
+    fmt::print(stderr, "ipcperf: could not write {}\n", path);
+    return false;
+  }
+  if (!opt.quiet) fmt::print(stderr, "ipcperf: wrote {}\n", path);
+  return true;
+}
+
+// The table on stdout, then the files; the exit code of the run.
+int report(const RunResult& result, const RunOptions& opt) {
   if (!opt.quiet) {
     write_table(result, std::cout, ::isatty(1) != 0);
     std::cout.flush();
   }
-  if (!opt.out_json.empty()) {
-    std::ofstream f(opt.out_json);
-    write_json(result, f);
-    if (!f) {
-      fmt::print(stderr, "ipcperf: could not write {}\n", opt.out_json);
-      return kExitFailed;
-    }
-    if (!opt.quiet) fmt::print(stderr, "ipcperf: wrote {}\n", opt.out_json);
-  }
-  if (!opt.out_csv.empty()) {
-    std::ofstream f(opt.out_csv);
-    write_csv(result, f);
-    if (!f) {
-      fmt::print(stderr, "ipcperf: could not write {}\n", opt.out_csv);
-      return kExitFailed;
-    }
-    if (!opt.quiet) fmt::print(stderr, "ipcperf: wrote {}\n", opt.out_csv);
+  if (!write_output(opt.out_json, opt, [&](std::ostream& f) { write_json(result, f); }) ||
+      !write_output(opt.out_csv, opt, [&](std::ostream& f) { write_csv(result, f); })) {
+    return kExitFailed;
   }
   if (!opt.out_hgrm.empty()) {
     const auto files = write_hgrm_files(result, opt.out_hgrm);
@@ -270,51 +108,29 @@ int cmd_run(const RunArgs& a, CLI::App& run, const std::vector<std::string>& arg
   return kExitOk;
 }
 
-int cmd_list(bool json) {
-  nlohmann::json rows = nlohmann::json::array();
-  for (const auto& e : registry()) {
-    auto b = e.make();
-    const BackendInfo& i = b->info();
-    ChannelOptions o = b->resolve({});
-    std::string unavailable;
-    try {
-      b->check(o);
-    } catch (const std::exception& ex) {
-      unavailable = ex.what();
-    }
-    rows.push_back({{"name", i.name},
-                    {"family", to_string(i.family)},
-                    {"max_message_bytes", b->max_message_size(o)},
-                    {"default_capacity_bytes", i.default_capacity},
-                    {"waits", i.waits.to_string()},
-                    {"default_wait", to_string(i.default_wait)},
-                    {"summary", i.summary},
-                    {"available", unavailable.empty()},
-                    {"unavailable_reason", unavailable}});
+int cmd_run(const RunArgs& a, const std::vector<std::string>& argv) {
+  const RunOptions opt = resolve_run_options(a, argv);
+  const Plan plan = build_plan(opt);
+  install_interrupt_handler();
+  for (const auto& removed : sweep_stale_objects()) {
+    fmt::print(stderr, "ipcperf: removed a stale object of a dead run: {}\n", removed);
   }
-  if (json) {
-    std::cout << rows.dump(2) << "\n";
-    return kExitOk;
+  RunResult result;
+  result.context = collect_context(opt);
+  result.warnings = environment_warnings(result.context, opt);
+  result.warnings.insert(result.warnings.end(), plan.warnings.begin(), plan.warnings.end());
+  if (!opt.quiet) {
+    for (const auto& w : result.warnings) fmt::print(stderr, "warning: {}\n", w);
   }
-  std::vector<std::vector<std::string>> t = {
-      {"backend", "family", "max message", "capacity", "wait (default first)", "semantics"}};
-  for (const auto& r : rows) {
-    std::string waits = r["default_wait"].get<std::string>();
-    for (const auto& w : split_list(r["waits"].get<std::string>(), "waits")) {
-      if (w != waits.substr(0, waits.find(','))) waits += "," + w;
-    }
-    t.push_back({r["name"].get<std::string>(), r["family"].get<std::string>(),
-                 format_size(r["max_message_bytes"].get<size_t>()),
-                 // 0: the kernel sizes the buffers (tcp's autotuning)
-                 r["default_capacity_bytes"].get<size_t>() == 0
-                     ? std::string("auto")
-                     : format_size(r["default_capacity_bytes"].get<size_t>()),
-                 waits,
-                 r["summary"].get<std::string>() +
-                     (r["available"].get<bool>()
-                          ? ""
-                          : " [unavailable: " + r["unavailable_reason"].get<std::string>() + "]")});
-  }
+  const bool progress = show_progress(opt);
+  RunResult ran = run_plan(plan, opt, progress_bar(progress));
+  if (progress) fmt::print(stderr, "\r\x1b[K");
+  result.cases = std::move(ran.cases);
+  return report(result, opt);
+}
+
+// Prints rows as columns two spaces apart, the last column unpadded.
+void print_columns(const std::vector<std::vector<std::string>>& t) {
   std::vector<size_t> w(t[0].size(), 0);
   for (const auto& row : t)
     for (size_t c = 0; c < row.size(); ++c) w[c] = std::max(w[c], row[c].size());
@@ -325,8 +141,79 @@ int cmd_list(bool json) {
     }
     std::cout << line << "\n";
   }
+}
+
+nlohmann::json backend_rows() {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& e : registry()) {
+    auto b = e.make();
+    const BackendInfo& i = b->info();
+    ChannelOptions o = b->resolve({});
+    o.wait = i.default_wait;
+    std::string unavailable;
+    try {
+      b->check(o);
+    } catch (const std::exception& ex) {
+      unavailable = ex.what();
+    }
+    nlohmann::json options = nlohmann::json::array();
+    for (const BackendOption& opt : i.options) {
+      options.push_back({{"flag", opt.flag}, {"default", opt.default_value}, {"help", opt.help}});
+    }
+    rows.push_back({{"name", i.name},
+                    {"family", to_string(i.family)},
+                    {"max_message_bytes", b->max_message_size(o)},
+                    {"default_capacity_bytes", i.default_capacity},
+                    {"waits", i.waits.to_string()},
+                    {"default_wait", to_string(i.default_wait)},
+                    {"summary", i.summary},
+                    {"options", options},
+                    {"available", unavailable.empty()},
+                    {"unavailable_reason", unavailable}});
+  }
+  return rows;
+}
+
+int cmd_list(bool json) {
+  const nlohmann::json rows = backend_rows();
+  nlohmann::json floor_rows = nlohmann::json::array();
+  for (const Floor* f : floors()) {
+    floor_rows.push_back({{"name", fmt::format("floor/{}", f->info().name)},
+                          {"summary", f->info().summary}});
+  }
+  if (json) {  // the backends, as before the floors were listed (a stable schema)
+    std::cout << rows.dump(2) << "\n";
+    return kExitOk;
+  }
+  std::vector<std::vector<std::string>> t = {
+      {"backend", "family", "max message", "capacity", "wait (default first)", "semantics"}};
+  for (const auto& r : rows) {
+    const std::string default_wait = r["default_wait"].get<std::string>();
+    std::string waits = default_wait;
+    for (const auto& w : split_list(r["waits"].get<std::string>(), "waits")) {
+      if (w != default_wait) waits += "," + w;
+    }
+    std::string semantics = r["summary"].get<std::string>();
+    for (const auto& o : r["options"]) semantics += fmt::format(" [--{}]", o["flag"].get<std::string>());
+    if (!r["available"].get<bool>())
+      semantics += " [unavailable: " + r["unavailable_reason"].get<std::string>() + "]";
+    t.push_back({r["name"].get<std::string>(), r["family"].get<std::string>(),
+                 format_size(r["max_message_bytes"].get<size_t>()),
+                 // 0: the kernel sizes the buffers (tcp's autotuning)
+                 r["default_capacity_bytes"].get<size_t>() == 0
+                     ? std::string("auto")
+                     : format_size(r["default_capacity_bytes"].get<size_t>()),
+                 waits, semantics});
+  }
+  print_columns(t);
   std::cout << "\nmax message and capacity are per direction, on this machine with the default "
-               "--capacity; sizes above the maximum are refused before a run starts.\n";
+               "--capacity; sizes above the maximum are refused before a run starts.\n\n";
+  std::vector<std::vector<std::string>> f = {{"floor", "measures"}};
+  for (const auto& r : floor_rows)
+    f.push_back({r["name"].get<std::string>(), r["summary"].get<std::string>()});
+  print_columns(f);
+  std::cout << "\nThe floors run in every run next to the cases (--no-floor skips them); they are "
+               "not backends and not part of --backends all.\n";
   return kExitOk;
 }
 
@@ -361,21 +248,7 @@ std::string resolve_self() {
   return std::string(buf, static_cast<size_t>(n));
 }
 
-int real_main(int argc, char** argv) {
-  set_self_exe(resolve_self());
-  std::vector<std::string> args(argv, argv + argc);
-
-  CLI::App app{
-      "ipcperf: benchmarks Linux IPC (shared memory vs message passing) between pairs of "
-      "real, pinned processes; every message verified."};
-  app.set_version_flag("--version", fmt::format("ipcperf {} ({}, {} build)", build::kVersion,
-                                                build::kGitRevision, build::kBuildType));
-  app.require_subcommand(1);
-  app.footer(
-      "Run 'ipcperf SUBCOMMAND --help' for the options of each. Docs: README.md, docs/method.md");
-
-  // ---- run ----
-  RunArgs ra;
+CLI::App* add_run_command(CLI::App& app, RunArgs& ra) {
   CLI::App* run = app.add_subcommand("run", "Run a benchmark suite and report (table, JSON, CSV)");
   run->add_option("--suite", ra.suite, "Defaults to start from: quick (default), ci, paper");
   run->add_option("--backends", ra.backends,
@@ -411,8 +284,6 @@ int real_main(int argc, char** argv) {
                   "Buffer bytes per direction (K/M suffixes; default per backend)");
   run->add_option("--wait", ra.wait,
                   "How endpoints wait: spin, yield or block (default per backend)");
-  run->add_option("--tcp-nodelay", ra.tcp_nodelay,
-                  "tcp: 1 = TCP_NODELAY (default), 0 = Nagle's algorithm on (case .../nodelay:0)");
   run->add_option("--seed", ra.seed,
                   "Seed of the randomised case order (default random; recorded)");
   run->add_option("--timeout", ra.timeout,
@@ -428,52 +299,78 @@ int real_main(int argc, char** argv) {
       "--hgrm", ra.hgrm,
       "Write each latency histogram as HdrHistogram .hgrm text (µs) into this directory");
   run->add_flag("--quiet", ra.quiet, "No progress, warnings or table (errors and files only)");
+  run->add_flag("--wide", ra.wide,
+                "Show every column of the table (default: the columns that fit 100)");
+  // The backends' own options (tcp's --tcp-nodelay ...), as each backend declares them.
+  for (const BackendOption& o : backend_options()) {
+    run->add_option(fmt::format("--{}", o.flag), ra.backend_params[std::string(o.flag)],
+                    std::string(o.help));
+  }
 
-  // ---- list ----
-  bool list_json = false;
-  CLI::App* list =
-      app.add_subcommand("list", "List the backends, their limits on this machine and semantics");
-  list->add_flag("--json", list_json, "Print JSON instead of a table");
+  return run;
+}
 
-  // ---- env ----
-  bool env_json = false;
+// The options of `ipcperf run` that were on the command line (the rest take the suite's value).
+std::set<std::string, std::less<>> given_options(const CLI::App& run) {
+  std::set<std::string, std::less<>> given;
+  for (const CLI::Option* o : run.get_options()) {
+    if (o->count() > 0) given.insert(o->get_name());
+  }
+  return given;
+}
+
+struct Commands {
+  RunArgs run_args;
+  bool list_json = false, env_json = false;
   std::string env_cpus;
-  CLI::App* env = app.add_subcommand(
+  int control_fd = -1;
+  CLI::App *run = nullptr, *list = nullptr, *env = nullptr, *clean = nullptr, *peer = nullptr;
+};
+
+void add_commands(CLI::App& app, Commands& c) {
+  c.run = add_run_command(app, c.run_args);
+  c.list = app.add_subcommand(
+      "list", "List the backends and floors, their limits on this machine and semantics");
+  c.list->add_flag("--json", c.list_json, "Print JSON instead of a table");
+  c.env = app.add_subcommand(
       "env", "Show the machine as a run sees it (CPU, pinning, SMT, NUMA, governor, VM, ...)");
-  env->add_flag("--json", env_json, "Print JSON instead of text");
-  env->add_option("--cpus", env_cpus,
-                  "CPUs of peers A,B to check (default: the first two allowed); none = unpinned");
-
-  CLI::App* clean =
+  c.env->add_flag("--json", c.env_json, "Print JSON instead of text");
+  c.env->add_option("--cpus", c.env_cpus,
+                    "CPUs of peers A,B to check (default: the first two allowed); none = unpinned");
+  c.clean =
       app.add_subcommand("clean", "Remove IPC objects left behind by ipcperf processes that died");
+  // Hidden: spawned by run; the job comes over the control descriptor (protocol.hpp).
+  c.peer = app.add_subcommand("peer", "internal: one process of a case");
+  c.peer->group("");
+  c.peer->add_option("--control-fd", c.control_fd)->required();
+}
 
-  // ---- peer (hidden: spawned by run) ----
-  PeerArgs pa;
-  std::string role, workload, wait = "spin";
-  CLI::App* peer = app.add_subcommand("peer", "internal: one endpoint of a case");
-  peer->group("");
-  peer->add_option("--backend", pa.backend)->required();
-  peer->add_option("--role", role)->required();
-  peer->add_option("--spec", pa.job.spec)->required();
-  peer->add_option("--workload", workload)->required();
-  peer->add_option("--size", pa.job.size)->required();
-  peer->add_option("--warmup", pa.job.warmup);
-  peer->add_option("--messages", pa.job.messages);
-  peer->add_option("--duration-ns", pa.job.duration_ns);
-  peer->add_option("--sample-every", pa.job.sample_every);
-  peer->add_option("--capacity", pa.job.options.capacity);
-  peer->add_option("--wait", wait);
-  peer->add_option("--control-fd", pa.control_fd)->required();
-  int peer_nodelay = 1;
-  peer->add_option("--tcp-nodelay", peer_nodelay);
-  peer->add_option("--cpu-a", pa.cpu_a);
-  peer->add_option("--rate", pa.job.rate);
-  peer->add_option("--sample-auto", pa.job.sample_auto);
-  peer->add_option("--min-time-ns", pa.job.min_time_ns);
-  peer->add_option("--inject-delay-ns", pa.job.inject_delay_ns);
-  peer->add_option("--inject-stall-ns", pa.job.inject_stall_ns);
-  peer->add_option("--cpu-b", pa.cpu_b);
+int dispatch(const Commands& c, const std::vector<std::string>& args) {
+  if (*c.run) {
+    RunArgs a = c.run_args;
+    a.given = given_options(*c.run);
+    return cmd_run(a, args);
+  }
+  if (*c.list) return cmd_list(c.list_json);
+  if (*c.env) return cmd_env(c.env_json, c.env_cpus, c.env->count("--cpus") > 0);
+  if (*c.clean) return cmd_clean();
+  if (*c.peer) return peer_main(c.control_fd);
+  return kExitUsage;
+}
 
+int real_main(int argc, char** argv) {
+  set_self_exe(resolve_self());
+  const std::vector<std::string> args(argv, argv + argc);
+  CLI::App app{
+      "ipcperf: benchmarks Linux IPC (shared memory vs message passing) between pairs of "
+      "real, pinned processes; every message verified."};
+  app.set_version_flag("--version", fmt::format("ipcperf {} ({}, {} build)", build::kVersion,
+                                                build::kGitRevision, build::kBuildType));
+  app.require_subcommand(1);
+  app.footer(
+      "Run 'ipcperf SUBCOMMAND --help' for the options of each. Docs: README.md, docs/method.md");
+  Commands commands;
+  add_commands(app, commands);
   if (argc > 1 && argv[1][0] != '-') {
     const std::string_view cmd = argv[1];
     if (cmd != "run" && cmd != "list" && cmd != "env" && cmd != "clean" && cmd != "peer") {
@@ -497,21 +394,8 @@ int real_main(int argc, char** argv) {
                e.what());
     return kExitUsage;
   }
-
   try {
-    if (*run) return cmd_run(ra, *run, args);
-    if (*list) return cmd_list(list_json);
-    if (*env) return cmd_env(env_json, env_cpus, env->count("--cpus") > 0);
-    if (*clean) return cmd_clean();
-    if (*peer) {
-      pa.both = role == "AB";
-      pa.job.role = role == "A" || pa.both ? Role::kA : Role::kB;
-      pa.job.options.tcp_nodelay = peer_nodelay != 0;
-      pa.job.workload =
-          pa.backend == "floor-cacheline" ? Workload::kPingpong : parse_workload(workload);
-      pa.job.options.wait = parse_wait(wait);
-      return peer_main(pa);
-    }
+    return dispatch(commands, args);
   } catch (const UsageError& e) {
     fmt::print(stderr, "ipcperf: {}\n", e.what());
     return kExitUsage;
@@ -519,7 +403,6 @@ int real_main(int argc, char** argv) {
     fmt::print(stderr, "ipcperf: error: {}\n", e.what());
     return kExitFailed;
   }
-  return kExitUsage;
 }
 
 }  // namespace

@@ -6,7 +6,10 @@
 
 #include <fmt/format.h>
 
+#include "floors/floor.hpp"
 #include "ipcperf/message.hpp"
+#include "registry.hpp"
+#include "workloads/workload.hpp"
 
 namespace ipcperf {
 
@@ -18,8 +21,10 @@ std::string case_name(Workload w, std::string_view backend, Wait wait, Wait defa
   return fmt::format("{}/{}/size:{}", to_string(w), backend, size);
 }
 
-Plan build_plan(const RunOptions& opt) {
-  Plan plan;
+namespace {
+
+// The options every plan needs, whatever runs.
+void check_run_options(const RunOptions& opt) {
   if (opt.reps < 1) {
     throw UsageError(fmt::format("--reps: {} is not allowed: at least 1 repetition", opt.reps));
   }
@@ -37,19 +42,6 @@ Plan build_plan(const RunOptions& opt) {
                       every));
     }
   }
-  const bool paced = std::find(opt.workloads.begin(), opt.workloads.end(), Workload::kPaced) !=
-                     opt.workloads.end();
-  if (paced) {
-    if (opt.rates.empty()) throw UsageError("--rate: no rate given for the paced workload");
-    for (size_t s : opt.sizes) {
-      if (s < kPacedMinSize) {
-        throw UsageError(fmt::format(
-            "--sizes: {} bytes is too small for the paced workload: the minimum is {} bytes "
-            "(the header and the 8-byte intended send time)",
-            s, kPacedMinSize));
-      }
-    }
-  }
   if (!(opt.timeout_s > 0)) {
     throw UsageError(
         fmt::format("--timeout: {} is not allowed: seconds above zero", opt.timeout_s));
@@ -62,7 +54,104 @@ Plan build_plan(const RunOptions& opt) {
           s, kMinMessageSize));
     }
   }
+  for (Workload w : opt.workloads) workload_def(w).check(opt);
+}
 
+// The channel options of one backend in this run: capacity, wait, its own options.
+ChannelOptions channel_options(const Backend& backend, const RunOptions& opt,
+                               std::vector<std::string>& warnings) {
+  const BackendInfo& info = backend.info();
+  ChannelOptions co;
+  co.capacity = opt.capacity;
+  co.wait = opt.wait.value_or(info.default_wait);
+  for (const BackendOption& o : info.options) {
+    if (auto it = opt.backend_params.find(o.flag); it != opt.backend_params.end())
+      co.params[std::string(o.flag)] = it->second;
+  }
+  co = backend.resolve(co);
+  if (opt.cpus.same_core() && co.wait == Wait::kSpin && info.family != Family::kInProcess) {
+    warnings.push_back(fmt::format(
+        "{}: both peers share CPU {} and would spin against each other; using --wait yield "
+        "instead (pass --wait block to sleep)",
+        info.name, opt.cpus.cpu_a));
+    co.wait = Wait::kYield;
+    if (!info.waits.has(co.wait)) co.wait = info.default_wait;
+  }
+  return co;
+}
+
+// The name parts of a backend's own options whose value is not the default: /nodelay:0/.
+std::string option_name_parts(const BackendInfo& info, const ChannelOptions& co) {
+  std::string parts;
+  for (const BackendOption& o : info.options) {
+    if (co.param(o) != o.default_value) parts += fmt::format("/{}:{}", o.case_key, co.param(o));
+  }
+  return parts;
+}
+
+// One case of `backend` for a workload variant and a size; skipped with the reason when the
+// backend cannot honour it and the user did not name the backend.
+PlannedCase backend_case(const Backend& backend, const RunOptions& opt, const WorkloadDef& w,
+                         const CaseVariant& v, const ChannelOptions& co, size_t size) {
+  const BackendInfo& info = backend.info();
+  PlannedCase c;
+  c.part = std::string(info.name);
+  c.workload = &w;
+  c.rate = v.rate;
+  c.sample_every = v.sample_every;
+  c.sample_auto = opt.sample_auto;
+  c.options = co;
+  c.options.max_message = size;
+  c.spec.name = case_name(w.id, info.name, co.wait, info.default_wait, size);
+  const std::string parts =
+      (v.name_part.empty() ? "" : "/" + v.name_part) + option_name_parts(info, co);
+  c.spec.name.insert(c.spec.name.rfind("/size:"), parts);
+  c.spec.rate = v.rate;
+  c.spec.lossy = info.lossy;
+  c.spec.in_process = info.family == Family::kInProcess;
+  c.spec.kind = std::string(w.name);
+  c.spec.backend = std::string(info.name);
+  c.spec.family = std::string(to_string(info.family));
+  c.spec.size = size;
+  c.spec.wait = std::string(to_string(co.wait));
+  c.spec.capacity = co.capacity;
+  try {
+    backend.check(c.options);
+  } catch (const UsageError& e) {
+    // A size, capacity or wait the backend cannot honour is an error when the user named the
+    // backend; in a suite or 'all' it is a skipped row with the reason.
+    if (opt.backends_explicit) throw;
+    c.skip_reason = e.what();
+  } catch (const Unsupported& e) {
+    c.skip_reason = e.what();
+  }
+  return c;
+}
+
+std::unique_ptr<Backend> known_backend(const std::string& name) {
+  auto backend = make_backend(name);
+  if (!backend) {
+    throw UsageError(fmt::format("--backends: unknown backend '{}' (known: {}; see 'ipcperf list')",
+                                 name, fmt::join(backend_names(), ", ")));
+  }
+  return backend;
+}
+
+// Every (case, repetition) of the cases that run, shuffled by the seed.
+void shuffle_order(Plan& plan, const RunOptions& opt) {
+  for (int ci = 0; ci < static_cast<int>(plan.cases.size()); ++ci) {
+    if (!plan.cases[static_cast<size_t>(ci)].skip_reason.empty()) continue;
+    for (int r = 0; r < opt.reps; ++r) plan.order.emplace_back(ci, r);
+  }
+  std::mt19937_64 rng(opt.seed);
+  std::shuffle(plan.order.begin(), plan.order.end(), rng);
+}
+
+}  // namespace
+
+Plan build_plan(const RunOptions& opt) {
+  check_run_options(opt);
+  Plan plan;
   std::set<std::string> seen;
   int family = 0;
   auto add = [&](PlannedCase pc) {
@@ -70,109 +159,26 @@ Plan build_plan(const RunOptions& opt) {
     pc.spec.family_index = family++;
     plan.cases.push_back(std::move(pc));
   };
-
-  if (opt.floor) {
-    PlannedCase c;
-    c.kind = CaseKind::kFloorCacheline;
-    c.spec = {"floor/cacheline", "floor-cacheline", "", "floor", 64, "spin", 0, 0};
-    if (opt.cpus.same_core()) {
-      c.skip_reason = "both peers on one CPU: a cache line does not travel between cores";
-    } else if (!opt.cpus.pinned) {
-      c.skip_reason = "--cpus none: the floor needs two pinned CPUs";
+  auto add_floors = [&](bool first) {
+    if (!opt.floor) return;
+    for (const Floor* f : floors()) {
+      if (f->info().first != first) continue;
+      for (auto& c : f->plan(opt)) add(std::move(c));
     }
-    add(std::move(c));
-  }
+  };
 
+  add_floors(true);
   for (const auto& name : opt.backends) {
-    auto backend = make_backend(name);
-    if (!backend) {
-      throw UsageError(
-          fmt::format("--backends: unknown backend '{}' (known: {}; see 'ipcperf list')", name,
-                      fmt::join(backend_names(), ", ")));
-    }
-    const BackendInfo& info = backend->info();
-    ChannelOptions co;
-    co.capacity = opt.capacity;
-    co.wait = opt.wait.value_or(info.default_wait);
-    co.tcp_nodelay = opt.tcp_nodelay;
-    co = backend->resolve(co);
-    if (opt.cpus.same_core() && co.wait == Wait::kSpin && info.family != Family::kInProcess) {
-      plan.warnings.push_back(fmt::format(
-          "{}: both peers share CPU {} and would spin against each other; using --wait yield "
-          "instead (pass --wait block to sleep)",
-          name, opt.cpus.cpu_a));
-      co.wait = Wait::kYield;
-      if (!info.waits.has(co.wait)) co.wait = info.default_wait;
-    }
+    const auto backend = known_backend(name);
+    const ChannelOptions co = channel_options(*backend, opt, plan.warnings);
     for (Workload w : opt.workloads) {
-      // Paced cases exist once per offered rate; the others once.
-      const std::vector<uint64_t> rates =
-          w == Workload::kPaced ? opt.rates : std::vector<uint64_t>{0};
-      // Pingpong once per sampling interval when several are asked for.
-      const bool per_sampling = w == Workload::kPingpong && opt.sample_everys.size() > 1;
-      const std::vector<uint32_t> everys =
-          per_sampling ? opt.sample_everys : std::vector<uint32_t>{opt.sample_every};
-      for (uint32_t every : everys)
-        for (uint64_t rate : rates)
-          for (size_t size : opt.sizes) {
-            PlannedCase c;
-            c.workload = w;
-            c.rate = rate;
-            c.sample_every = every;
-            c.options = co;
-            c.options.max_message = size;
-            c.spec.name = case_name(w, name, co.wait, info.default_wait, size);
-            if (per_sampling) {
-              c.spec.name.insert(c.spec.name.rfind("/size:"), fmt::format("/sample:{}", every));
-            }
-            if (rate != 0) {
-              c.spec.name.insert(c.spec.name.rfind("/size:"), fmt::format("/rate:{}", rate));
-              c.spec.rate = rate;
-            }
-            if (name == "tcp" && !co.tcp_nodelay) {
-              // pingpong/tcp/nodelay:0/size:64: Nagle on is a different case, never mixed up.
-              c.spec.name.insert(c.spec.name.rfind("/size:"), "/nodelay:0");
-            }
-            c.spec.lossy = info.lossy;
-            c.spec.in_process = info.family == Family::kInProcess;
-            c.spec.kind = std::string(to_string(w));
-            c.spec.backend = name;
-            c.spec.family = std::string(to_string(info.family));
-            c.spec.size = size;
-            c.spec.wait = std::string(to_string(co.wait));
-            c.spec.capacity = co.capacity;
-            try {
-              backend->check(c.options);
-            } catch (const UsageError& e) {
-              // A size, capacity or wait the backend cannot honour is an error when the user named
-              // the backend; in a suite or 'all' it is a skipped row with the reason.
-              if (opt.backends_explicit) throw;
-              c.skip_reason = e.what();
-            } catch (const Unsupported& e) {
-              c.skip_reason = e.what();
-            }
-            add(std::move(c));
-          }
+      const WorkloadDef& def = workload_def(w);
+      for (const CaseVariant& v : def.variants(opt))
+        for (size_t size : opt.sizes) add(backend_case(*backend, opt, def, v, co, size));
     }
   }
-
-  if (opt.floor) {
-    std::vector<size_t> sizes = opt.sizes;
-    std::sort(sizes.begin(), sizes.end());
-    for (size_t s : sizes) {
-      PlannedCase c;
-      c.kind = CaseKind::kFloorMemcpy;
-      c.spec = {fmt::format("floor/memcpy/size:{}", s), "floor-memcpy", "", "floor", s, "", 0, 0};
-      add(std::move(c));
-    }
-  }
-
-  for (int ci = 0; ci < static_cast<int>(plan.cases.size()); ++ci) {
-    if (!plan.cases[static_cast<size_t>(ci)].skip_reason.empty()) continue;
-    for (int r = 0; r < opt.reps; ++r) plan.order.emplace_back(ci, r);
-  }
-  std::mt19937_64 rng(opt.seed);
-  std::shuffle(plan.order.begin(), plan.order.end(), rng);
+  add_floors(false);
+  shuffle_order(plan, opt);
   return plan;
 }
 

@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "stats/histogram.hpp"
-#include "workloads/job.hpp"
+#include "protocol.hpp"
 
 namespace ipcperf {
 
@@ -27,6 +27,9 @@ struct CaseSpec {
   bool lossy = false;    // the backend may drop messages (udp): loss is counted, not an error
   bool in_process = false;  // both endpoints are threads of one process (a reference row)
   uint64_t rate = 0;        // paced: the offered rate, messages per second
+  // A floor whose round trip bounds every pingpong of the run (floor/cacheline): the table's
+  // ×floor divides by it.
+  bool bounds_round_trips = false;
 };
 
 // One repetition: a fresh pair of processes (or, for floor/memcpy, one pinned measurement).

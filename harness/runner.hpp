@@ -1,11 +1,23 @@
 // Runs a plan: every (case, repetition) in the plan's shuffled order, each repetition a fresh
-// pair of processes; collects RepSamples, summarises, and returns the RunResult.
+// set of processes; collects RepSamples, summarises, and returns the RunResult.
 #pragma once
+
+#include <functional>
 
 #include "plan.hpp"
 #include "results.hpp"
 
 namespace ipcperf {
+
+// The job each peer of a planned case runs (role A, B; AB for in-process backends).
+PeerJob make_job(const PlannedCase& pc, const RunOptions& opt, PeerRole peer,
+                 const std::string& spec);
+
+// Spawns the case's peers (A and B, or one AB peer for an in-process backend) on the prepared
+// endpoints and waits for them. Returns a sample whose a and b hold the peers' outcomes, or whose
+// error says why the case failed (the peer that failed first, not the one stopped because of
+// it). The metrics are not derived yet (WorkloadDef::metrics).
+RepSample launch_case(const PlannedCase& pc, const RunOptions& opt, Endpoints& ep);
 
 // Runs one repetition of a planned case. Never throws for failures of the case itself: they are
 // recorded in the sample (ok = false, error = why). Objects are always cleaned up.

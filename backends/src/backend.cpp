@@ -1,21 +1,8 @@
+// The lower layer's shared definitions: enum names, backend options, the common checks, and the
+// descriptors a prepare() hands to the peers.
 #include "ipcperf/backend.hpp"
 
-#include <atomic>
-#include <cerrno>
-#include <cstdlib>
-
-#include <dirent.h>
-#include <fcntl.h>
-#include <mqueue.h>
-#include <signal.h>
-#include <unistd.h>
-
 #include <fmt/format.h>
-
-#include "ipcperf/backend_impl.hpp"
-#include "ipcperf/message.hpp"
-#include "ipcperf/objects.hpp"
-#include "ipcperf/shm.hpp"
 
 namespace ipcperf {
 
@@ -82,155 +69,39 @@ std::vector<int> Endpoints::keep_only(Role role) {
 
 void Endpoints::close_all() { owned.clear(); }
 
-namespace detail {
-void pin_this_thread(int cpu) {
-  if (cpu < 0) return;
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  check_errnum(fmt::format("pthread_setaffinity_np(CPU {})", cpu),
-               ::pthread_setaffinity_np(::pthread_self(), sizeof set, &set));
-}
-}  // namespace detail
-
-void Backend::run_threads(const PeerJob&, const PeerJob&, int, int, PeerOutcome&, PeerOutcome&) {
-  throw std::logic_error(fmt::format("{} is not an in-process backend", info().name));
-}
-
-void Backend::check(const ChannelOptions& opt) const {
-  const BackendInfo& i = info();
-  if (!i.waits.has(opt.wait)) {
-    throw UsageError(fmt::format("{}: --wait {} is not supported (supported: {})", i.name,
-                                 to_string(opt.wait), i.waits.to_string()));
+std::string BackendOption::normalize(std::string_view text) const {
+  switch (kind) {
+    case Kind::kBool:
+      if (text == "1" || text == "on" || text == "true") return "1";
+      if (text == "0" || text == "off" || text == "false") return "0";
+      return "";
   }
-  if (opt.max_message != 0) {
-    const size_t limit = max_message_size(opt);
-    if (opt.max_message > limit) {
-      throw UsageError(
-          fmt::format("{}: message size {} exceeds the maximum of {} bytes with --capacity {}",
-                      i.name, opt.max_message, limit, resolve(opt).capacity));
-    }
+  return "";
+}
+
+std::string BackendOption::allowed() const {
+  switch (kind) {
+    case Kind::kBool:
+      return default_value == "1" ? "1 (default) or 0" : "0 (default) or 1";
   }
+  return "";
 }
 
-std::string make_object_name() {
-  static std::atomic<unsigned> counter{0};
-  return fmt::format("ipcperf-{}-{}", ::getpid(), counter.fetch_add(1));
+std::string_view ChannelOptions::param(const BackendOption& o) const {
+  const auto it = params.find(o.flag);
+  return it == params.end() ? o.default_value : std::string_view(it->second);
 }
 
-std::unique_ptr<Backend> make_backend(std::string_view name) {
-  for (const auto& e : registry()) {
-    if (e.name == name) return e.make();
+void check_common(const BackendInfo& info, const ChannelOptions& opt, size_t max_message) {
+  if (!info.waits.has(opt.wait)) {
+    throw UsageError(fmt::format("{}: wait strategy {} is not supported (supported: {})", info.name,
+                                 to_string(opt.wait), info.waits.to_string()));
   }
-  return nullptr;
-}
-
-std::vector<std::string> backend_names() {
-  std::vector<std::string> v;
-  for (const auto& e : registry()) v.emplace_back(e.name);
-  return v;
-}
-
-namespace {
-// The pid in "ipcperf-<pid>-<n>", or 0 when the name is not ours.
-pid_t owner_of(std::string_view name) {
-  constexpr std::string_view kPrefix = "ipcperf-";
-  if (name.substr(0, kPrefix.size()) != kPrefix) return 0;
-  name.remove_prefix(kPrefix.size());
-  pid_t pid = 0;
-  size_t i = 0;
-  for (; i < name.size() && name[i] >= '0' && name[i] <= '9'; ++i) pid = pid * 10 + (name[i] - '0');
-  if (i == 0 || i >= name.size() || name[i] != '-') return 0;
-  return pid;
-}
-
-bool dead(pid_t pid) { return ::kill(pid, 0) != 0 && errno == ESRCH; }
-}  // namespace
-
-namespace {
-
-// Calls f(dir, name, owner pid) for each entry of dir named ipcperf-<pid>-*.
-template <class F>
-void for_each_named(const std::string& dir, F&& f) {
-  if (DIR* d = ::opendir(dir.c_str())) {
-    while (dirent* e = ::readdir(d)) {
-      if (const pid_t pid = owner_of(e->d_name); pid > 0) f(std::string(e->d_name), pid);
-    }
-    ::closedir(d);
+  if (opt.max_message != 0 && opt.max_message > max_message) {
+    throw UsageError(
+        fmt::format("{}: message size {} exceeds the maximum of {} bytes with capacity {}",
+                    info.name, opt.max_message, max_message, opt.capacity));
   }
-}
-
-}  // namespace
-
-std::vector<std::string> sweep_stale_objects() {
-  std::vector<std::string> removed;
-  for_each_named("/dev/shm", [&](const std::string& n, pid_t pid) {
-    if (dead(pid) && ShmRegion::unlink(n)) removed.push_back("/dev/shm/" + n);
-  });
-  for_each_named("/dev/mqueue", [&](const std::string& n, pid_t pid) {
-    if (dead(pid) && ::mq_unlink(("/" + n).c_str()) == 0) removed.push_back("/dev/mqueue/" + n);
-  });
-  const std::string base = temp_base();
-  for_each_named(base, [&](const std::string& n, pid_t pid) {
-    if (!dead(pid)) return;
-    auto r = remove_private_dir(base + "/" + n);
-    removed.insert(removed.end(), r.begin(), r.end());
-  });
-  return removed;
-}
-
-std::vector<std::string> objects_of(pid_t pid) {
-  std::vector<std::string> found;
-  auto collect = [&](const std::string& dir) {
-    for_each_named(dir, [&](const std::string& n, pid_t owner) {
-      if (owner == pid) found.push_back(dir + "/" + n);
-    });
-  };
-  collect("/dev/shm");
-  collect("/dev/mqueue");
-  collect(temp_base());
-  return found;
-}
-
-// ---- message.hpp -------------------------------------------------------------------------
-
-std::optional<std::string> verify_message(std::span<const std::byte> received, uint64_t want_seq,
-                                          size_t want_size) {
-  if (received.size() < kMessageHeaderSize) {
-    return fmt::format("truncated message: {} bytes received, expected {} (seq {})",
-                       received.size(), want_size, want_seq);
-  }
-  const MessageHeader h = read_header(received);
-  if (h.seq != want_seq) {
-    if (h.seq < want_seq) {
-      return fmt::format("duplicated or reordered message: seq {} received, expected {}", h.seq,
-                         want_seq);
-    }
-    return fmt::format("lost message(s): seq {} received, expected {} ({} missing)", h.seq,
-                       want_seq, h.seq - want_seq);
-  }
-  if (received.size() != want_size || h.size != want_size) {
-    return fmt::format("{} message seq {}: {} bytes received, header says {}, expected {}",
-                       received.size() < want_size ? "truncated" : "wrong-size", want_seq,
-                       received.size(), h.size, want_size);
-  }
-  if (!payload_ok(received, want_seq)) {
-    // Find the first bad byte for the message.
-    std::vector<std::byte> good(want_size);
-    fill_message(good, want_seq, h.flags);
-    size_t i = kMessageHeaderSize;
-    while (i < want_size && good[i] == received[i]) ++i;
-    return fmt::format(
-        "corrupted payload in message seq {} ({} bytes): first difference at byte {}", want_seq,
-        want_size, i);
-  }
-  return std::nullopt;
-}
-
-std::string format_size(size_t bytes) {
-  if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) == 0) return fmt::format("{}M", bytes >> 20);
-  if (bytes >= 1024 && bytes % 1024 == 0) return fmt::format("{}K", bytes >> 10);
-  return fmt::format("{}", bytes);
 }
 
 }  // namespace ipcperf

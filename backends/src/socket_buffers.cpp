@@ -63,7 +63,7 @@ bool has_cap_net_admin() {
 void check_socket_capacity(std::string_view backend, size_t capacity, bool recv_too) {
   if (capacity < kMinSocketCapacity) {
     throw UsageError(fmt::format(
-        "{}: --capacity {} is not allowed: a socket buffer of less than {} bytes is not honoured",
+        "{}: capacity {} is not allowed: a socket buffer of less than {} bytes is not honoured",
         backend, capacity, kMinSocketCapacity));
   }
   const bool admin = has_cap_net_admin();
@@ -73,13 +73,13 @@ void check_socket_capacity(std::string_view backend, size_t capacity, bool recv_
     if (capacity <= limit) continue;
     if (!admin) {
       throw UsageError(fmt::format(
-          "{}: --capacity {} exceeds the {} limit of {} bytes ({}; CAP_NET_ADMIN may exceed it "
+          "{}: capacity {} exceeds the {} limit of {} bytes ({}; CAP_NET_ADMIN may exceed it "
           "with {}); the kernel would clamp it silently, so it is refused",
           backend, capacity, opt_name(which, false), limit, sysctl_path(which),
           opt_name(which, true)));
     }
     if (capacity > kForceLimit) {
-      throw UsageError(fmt::format("{}: --capacity {} exceeds the largest socket buffer, {} bytes",
+      throw UsageError(fmt::format("{}: capacity {} exceeds the largest socket buffer, {} bytes",
                                    backend, capacity, kForceLimit));
     }
   }

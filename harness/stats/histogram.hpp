@@ -46,6 +46,11 @@ class Histogram {
   // Upper bound of the relative error of a reported value.
   [[nodiscard]] double relative_error() const noexcept { return 1.0 / static_cast<double>(half_); }
 
+  // Allocates (and zeroes) the counts now, so that a measured loop's first record() does not.
+  void reserve() {
+    if (counts_.empty()) allocate();
+  }
+
   void record(uint64_t v, uint64_t n = 1) noexcept {
     if (v > kMaxValue) v = kMaxValue;
     if (counts_.empty()) [[unlikely]]

@@ -20,6 +20,7 @@
 #include <gtest/gtest.h>
 
 #include "ipcperf/backend.hpp"
+#include "registry.hpp"
 #include "ipcperf/message.hpp"
 #include "ipcperf/objects.hpp"
 

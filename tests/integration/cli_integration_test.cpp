@@ -26,6 +26,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ipcperf/backend.hpp"
+#include "registry.hpp"
 #include "ipcperf/objects.hpp"
 
 namespace {

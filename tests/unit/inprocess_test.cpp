@@ -1,7 +1,7 @@
 // The in-process backends (Family::kInProcess) with every wait strategy they accept (the
 // conformance suite runs each with its default only): both endpoints are opened in this process
 // with Backend::open() and driven from two threads, including messages larger than the buffer
-// where a backend carries them, and a short pingpong and stream go through run_threads() as
+// where a backend carries them, and a short pingpong and stream go through run_peer() (role AB) as
 // `ipcperf run` does.
 #include <algorithm>
 #include <chrono>
@@ -13,8 +13,9 @@
 #include <gtest/gtest.h>
 
 #include "ipcperf/backend.hpp"
+#include "registry.hpp"
 #include "ipcperf/message.hpp"
-#include "workloads/job.hpp"
+#include "protocol.hpp"
 
 namespace ipcperf {
 namespace {
@@ -147,21 +148,19 @@ TEST_P(InProcess, ClosedReceiverMakesSendFail) {
       PeerGone);
 }
 
-// The path `ipcperf run` takes: run_threads() with a pingpong and a stream.
-TEST_P(InProcess, RunThreadsPingpongAndStream) {
+// The path `ipcperf run` takes: run_peer() of role AB with a pingpong and a stream.
+TEST_P(InProcess, RunPeerABPingpongAndStream) {
   for (Workload w : {Workload::kPingpong, Workload::kStream}) {
     PeerJob ja;
-    ja.role = Role::kA;
+    ja.peer = PeerRole::kAB;
     ja.options = opt_;
     ja.options.max_message = 256;
     ja.workload = w;
     ja.size = 256;
     ja.warmup = 100;
     ja.messages = 5000;
-    PeerJob jb = ja;
-    jb.role = Role::kB;
-    PeerOutcome oa, ob;
-    backend_->run_threads(ja, jb, -1, -1, oa, ob);
+    PeerOutcome ob;
+    const PeerOutcome oa = backend_->run_peer(ja, &ob);
     if (w == Workload::kPingpong) {
       EXPECT_EQ(oa.messages, 5000U);
       EXPECT_EQ(ob.verified, 5100U);

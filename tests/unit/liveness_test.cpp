@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "ipcperf/backend.hpp"
+#include "registry.hpp"
 #include "ipcperf/objects.hpp"
 
 namespace ipcperf {

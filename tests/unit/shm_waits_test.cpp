@@ -13,12 +13,13 @@
 #include <gtest/gtest.h>
 
 #include "ipcperf/backend.hpp"
+#include "ipcperf/objects.hpp"
+#include "ipcperf/backends/shm_mutex.hpp"
+#include "registry.hpp"
 #include "ipcperf/message.hpp"
 
 namespace ipcperf {
 
-// backends/src/shm_mutex.cpp: attaches as `role`, locks the mutex of the ring it sends on, exits.
-[[noreturn]] void shm_mutex_die_holding_lock(std::string_view spec, Role role);
 
 namespace {
 
@@ -170,7 +171,7 @@ TEST(ShmMutex, PeerDyingWhileHoldingTheMutexIsPeerGone) {
     opt.max_message = 64;
     Endpoints ep = backend->prepare(opt);
     const pid_t child = ::fork();
-    if (child == 0) shm_mutex_die_holding_lock(ep.spec, Role::kB);  // the B->A ring
+    if (child == 0) backends::shm_mutex::die_holding_lock(ep.spec, Role::kB);  // the B->A ring
     int status = 0;
     ::waitpid(child, &status, 0);
     auto a = backend->open(ep.spec, Role::kA, opt);

@@ -1,26 +1,27 @@
-// The backend interface and the explicit registry.
+// What a backend is, in the lower layer: the types every backend file declares itself with.
+// Nothing here knows the harness (workloads, the peer protocol, the CLI): the harness turns a
+// backend's Traits into a runnable Backend (harness/backend_glue.hpp) and lists it in its
+// registry (harness/registry.cpp).
 //
-// A backend gives a duplex, message-oriented channel between two endpoints A and B:
-//   send(msg)  delivers exactly one whole message; blocks while the buffer towards the peer is
-//              full; throws PeerGone when the peer has gone, SystemError on other failures.
-//   recv(buf)  returns exactly one whole message (its size); blocks while nothing is there;
-//              throws PeerGone when the peer has gone and nothing more will arrive.
-// Messages are at most max_message_size(options) bytes and at least kMinMessageSize.
-//
-// Lifetime (the process model):
-//   supervisor: check() -> prepare() creates the IPC objects (0600, O_EXCL, unique names)
-//               -> spawns peers (they inherit Endpoints::inherit_{a,b}) -> cleanup() unlinks.
-//   peer:       run_peer() attaches to the prepared objects (open, never create) and runs the
-//               workload on the *concrete* channel type: no virtual call between two messages.
-//
-// Adding a backend = one file in backends/ (a Traits class + make_<name>_backend()) and one line
-// in registry.cpp; the conformance suite then covers it.
+// A backend gives a duplex, message-oriented channel between two endpoints A and B
+// (ipcperf/channel.hpp states the contract of send and recv). Its file in
+// backends/include/ipcperf/backends/ declares a Traits class (docs/adding-a-backend.md):
+//   static const BackendInfo& info();
+//   static size_t max_message(const ChannelOptions&);  // on this machine
+//   static void check(const ChannelOptions&);          // extra checks (may do nothing)
+//   static void check_size(const ChannelOptions&);     // optional: refuses max_message above
+//                                                      // max_message() saying why (sysctl...)
+//   static Endpoints prepare(const ChannelOptions&);   // the supervisor creates the objects
+//   static void cleanup(Endpoints&) noexcept;          // ... and removes them, also after failure
+//   class Channel: Channel(std::string_view spec, Role, const ChannelOptions&),
+//                  void send(std::span<const std::byte>), size_t recv(std::span<std::byte>)
+// In-process references (Family::kInProcess) declare a `Shared` class instead of prepare/cleanup
+// and a Channel(Shared&, Role, const ChannelOptions&): both endpoints are threads of one process.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
-#include <memory>
+#include <map>
 #include <span>
 #include <string>
 #include <string_view>
@@ -55,6 +56,21 @@ struct WaitSet {
   [[nodiscard]] std::string to_string() const;  // "spin,yield,block"
 };
 
+// An option of one backend (tcp's TCP_NODELAY): the harness makes it a command-line option
+// `--<flag>`, checks its values, passes it to the channel in ChannelOptions::params, and names
+// the case after a value other than the default (pingpong/tcp/nodelay:0/size:64).
+struct BackendOption {
+  enum class Kind : uint8_t { kBool };  // kBool: 1|on|true or 0|off|false, stored as "1" / "0"
+  std::string_view flag;                // "tcp-nodelay"
+  std::string_view help;                // one line for --help
+  std::string_view default_value;       // "1"
+  std::string_view case_key;            // "nodelay": shows as /nodelay:V/ when V is not default
+  Kind kind = Kind::kBool;
+  // The canonical value of `text`, or "" when it is not one of the allowed values.
+  [[nodiscard]] std::string normalize(std::string_view text) const;
+  [[nodiscard]] std::string allowed() const;  // "1 (default) or 0"
+};
+
 struct BackendInfo {
   std::string_view name;     // kebab-case, the same in CLI, JSON and file names
   std::string_view summary;  // one line of semantics
@@ -63,19 +79,35 @@ struct BackendInfo {
   WaitSet waits;
   Wait default_wait;
   // Datagrams may be dropped (udp): the workloads count losses instead of failing, and the
-  // channel's recv returns 0 when nothing arrived within its loss timeout (see workloads.hpp).
+  // channel's recv returns 0 when nothing arrived within its loss timeout (ipcperf/channel.hpp).
   bool lossy = false;
+  std::span<const BackendOption> options = {};
 };
 
 struct ChannelOptions {
   size_t capacity = 0;  // bytes per direction; 0 = the backend's default
   Wait wait = Wait::kSpin;
-  size_t max_message = 0;   // the largest message this run sends (sizes buffers)
-  bool tcp_nodelay = true;  // tcp only: TCP_NODELAY (--tcp-nodelay=0 turns Nagle back on)
+  size_t max_message = 0;  // the largest message this run sends (sizes buffers)
+  // The backend's own options (BackendInfo::options) by flag, canonical values; absent = default.
+  std::map<std::string, std::string, std::less<>> params;
+
+  // The value of one of the backend's options (its default when not given).
+  [[nodiscard]] std::string_view param(const BackendOption& o) const;
+  [[nodiscard]] bool flag(const BackendOption& o) const { return param(o) == "1"; }
 };
 
-// Objects created by prepare(). `spec` is opaque to the harness and travels to the peers on
-// their command line; the descriptors listed per role are inherited by that role's peer.
+// The capacity and wait a backend would use: capacity 0 becomes its default.
+inline ChannelOptions resolve(const BackendInfo& info, ChannelOptions opt) {
+  if (opt.capacity == 0) opt.capacity = info.default_capacity;
+  return opt;
+}
+
+// The checks every backend shares: a wait it supports, a message no larger than `max_message`
+// (its limit with these options). Throws UsageError naming the backend, the value and the limit.
+void check_common(const BackendInfo& info, const ChannelOptions& resolved, size_t max_message);
+
+// Objects created by prepare(). `spec` is opaque to the harness and travels to the peers in
+// their job; the descriptors listed per role are inherited by that role's peer.
 struct Endpoints {
   std::string spec;
   std::vector<int> inherit_a;
@@ -89,77 +121,5 @@ struct Endpoints {
   // Closes every descriptor held (after both peers are spawned).
   void close_all();
 };
-
-// What a peer is asked to run; the workload parameters are defined by the harness.
-struct PeerJob;
-struct PeerOutcome;
-
-// Type-erased channel for tests and setup code. The measured loops never use it.
-class AnyChannel {
- public:
-  virtual ~AnyChannel() = default;
-  virtual void send(std::span<const std::byte> msg) = 0;
-  virtual size_t recv(std::span<std::byte> buf) = 0;
-};
-
-class Backend {
- public:
-  virtual ~Backend() = default;
-  [[nodiscard]] virtual const BackendInfo& info() const = 0;
-
-  // The largest message this backend carries with these options on this machine.
-  [[nodiscard]] virtual size_t max_message_size(const ChannelOptions& opt) const = 0;
-
-  // Refuses options the backend cannot honour (capacity, wait strategy, message size) with a
-  // UsageError naming the backend, the value and the limit; Unsupported when the mechanism is
-  // not available on this machine. Called before any object is created.
-  virtual void check(const ChannelOptions& opt) const;
-
-  // Supervisor: creates the IPC objects. Names come from make_object_name().
-  virtual Endpoints prepare(const ChannelOptions& opt) = 0;
-  // Supervisor: removes everything prepare() created; safe to call after a failure and twice.
-  virtual void cleanup(Endpoints& ep) noexcept = 0;
-
-  // Peer: attaches to the objects and runs the job on the concrete channel type.
-  virtual PeerOutcome run_peer(const PeerJob& job) = 0;
-
-  // In-process backends (Family::kInProcess) only: runs A and B as two threads of this process,
-  // pinned to cpu_a / cpu_b (-1: not pinned). Cross-process backends throw std::logic_error.
-  virtual void run_threads(const PeerJob& a, const PeerJob& b, int cpu_a, int cpu_b,
-                           PeerOutcome& out_a, PeerOutcome& out_b);
-
-  // Peer or test: attaches and returns a type-erased channel. In-process backends: both
-  // endpoints are opened in one process, from the spec of one prepare().
-  virtual std::unique_ptr<AnyChannel> open(std::string_view spec, Role role,
-                                           const ChannelOptions& opt) = 0;
-
-  // Resolves the options (capacity 0 -> default).
-  [[nodiscard]] ChannelOptions resolve(ChannelOptions opt) const {
-    if (opt.capacity == 0) opt.capacity = info().default_capacity;
-    return opt;
-  }
-};
-
-// "ipcperf-<pid>-<n>": pid of the creating (supervisor) process, n counts per process. The stale
-// sweep removes objects whose pid is dead.
-std::string make_object_name();
-
-// The explicit registry, in display order.
-struct RegistryEntry {
-  std::string_view name;
-  std::unique_ptr<Backend> (*make)();
-};
-std::span<const RegistryEntry> registry();
-// nullptr when unknown.
-std::unique_ptr<Backend> make_backend(std::string_view name);
-std::vector<std::string> backend_names();
-
-// Removes the IPC objects of ipcperf processes that are no longer alive: /dev/shm and
-// /dev/mqueue entries named ipcperf-<pid>-*, private directories $TMPDIR/ipcperf-<pid>-*
-// (FIFOs, socket paths) and the System V queues recorded in them. Returns what was removed.
-std::vector<std::string> sweep_stale_objects();
-
-// Every object that exists now and was named after `pid` (the leak check of the tests).
-std::vector<std::string> objects_of(pid_t pid);
 
 }  // namespace ipcperf

@@ -62,7 +62,7 @@ using Queue = boost::lockfree::spsc_queue<uint8_t, boost::lockfree::capacity<kCa
 inline void check_capacity(std::string_view backend, size_t capacity) {
   if (capacity != kCapacity) {
     throw UsageError(fmt::format(
-        "{}: --capacity {} is not allowed: the queue's capacity is a template argument, "
+        "{}: capacity {} is not allowed: the queue's capacity is a template argument, "
         "compiled as {} bytes (boost_bytes::kCapacity)",
         backend, capacity, kCapacity));
   }

@@ -54,7 +54,7 @@ inline void check_pipe_capacity(std::string_view backend, size_t capacity) {
   const bool pow2 = capacity % page == 0 && (pages & (pages - 1)) == 0;
   if (capacity < page || !pow2 || (capacity > limit && !has_capability(CAP_SYS_RESOURCE))) {
     throw UsageError(fmt::format(
-        "{}: --capacity {} is not allowed: a pipe buffer is a power-of-two number of {}-byte "
+        "{}: capacity {} is not allowed: a pipe buffer is a power-of-two number of {}-byte "
         "pages between {} and {} bytes (/proc/sys/fs/pipe-max-size; raise it with sysctl -w "
         "fs.pipe-max-size=N)",
         backend, capacity, page, page, limit));

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 namespace ipcperf {
@@ -30,5 +31,17 @@ void record_posix_queue(const std::string& dir, const std::string& name);
 
 // The ids of the System V message queues whose creator uid is ours (from /proc/sysvipc/msg).
 std::vector<int> own_sysv_queues();
+
+// "ipcperf-<pid>-<n>": pid of the creating (supervisor) process, n counts per process. The stale
+// sweep removes objects whose pid is dead.
+std::string make_object_name();
+
+// Removes the IPC objects of ipcperf processes that are no longer alive: /dev/shm and
+// /dev/mqueue entries named ipcperf-<pid>-*, private directories $TMPDIR/ipcperf-<pid>-*
+// (FIFOs, socket paths) and the System V queues recorded in them. Returns what was removed.
+std::vector<std::string> sweep_stale_objects();
+
+// Every object that exists now and was named after `pid` (the leak check of the tests).
+std::vector<std::string> objects_of(pid_t pid);
 
 }  // namespace ipcperf

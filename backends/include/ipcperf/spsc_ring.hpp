@@ -90,7 +90,7 @@ class SpscRing {
   static void check_capacity(std::string_view backend, size_t c) {
     if (!valid_capacity(c)) {
       throw UsageError(
-          fmt::format("{}: --capacity {} is not allowed: it must be a power of two between {} and "
+          fmt::format("{}: capacity {} is not allowed: it must be a power of two between {} and "
                       "{} bytes",
                       backend, c, kMinCapacity, kMaxCapacity));
     }

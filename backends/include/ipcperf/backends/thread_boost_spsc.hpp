@@ -3,15 +3,15 @@
 // (ipcperf/boost_byte_queue.hpp), one per direction, on the heap, between two threads of one
 // process. Hot path as in shm-boost-spsc; peer "death" is the other Channel's destructor setting
 // its closed flag.
+#pragma once
 #include <memory>
 
 #include <fmt/format.h>
 
-#include "ipcperf/backend_impl.hpp"
+#include "ipcperf/backend.hpp"
 #include "ipcperf/boost_byte_queue.hpp"
 
-namespace ipcperf {
-namespace {
+namespace ipcperf::backends::thread_boost_spsc {
 
 using boost_bytes::kCapacity;
 using boost_bytes::Queue;
@@ -93,10 +93,4 @@ struct ThreadBoostSpsc {
   };
 };
 
-}  // namespace
-
-std::unique_ptr<Backend> make_thread_boost_spsc_backend() {
-  return std::make_unique<InProcessBackendOf<ThreadBoostSpsc>>();
-}
-
-}  // namespace ipcperf
+}  // namespace ipcperf::backends::thread_boost_spsc

@@ -7,6 +7,7 @@
 // peer is alive (the workloads count the loss and go on), and send() never waits for the
 // receiver. See docs/backends/udp.md.
 // Waits: block (SO_RCVTIMEO = the loss timeout), spin (MSG_DONTWAIT).
+#pragma once
 #include <climits>
 #include <cstdio>
 
@@ -17,12 +18,11 @@
 
 #include <fmt/format.h>
 
-#include "ipcperf/backend_impl.hpp"
+#include "ipcperf/backend.hpp"
 #include "ipcperf/liveness.hpp"
 #include "ipcperf/socket_buffers.hpp"
 
-namespace ipcperf {
-namespace {
+namespace ipcperf::backends::udp {
 
 // 65535 (IPv4 total length) - 20 (IP header) - 8 (UDP header). Loopback's MTU (65536) carries it
 // unfragmented. The buffers do not lower it: a datagram is queued whenever the receive queue is
@@ -284,8 +284,4 @@ struct Udp {
   };
 };
 
-}  // namespace
-
-std::unique_ptr<Backend> make_udp_backend() { return std::make_unique<BackendOf<Udp>>(); }
-
-}  // namespace ipcperf
+}  // namespace ipcperf::backends::udp

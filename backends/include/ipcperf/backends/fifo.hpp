@@ -6,6 +6,7 @@
 // Open order: opening a FIFO blocks until the other end is opened too. Both peers open the A->B
 // FIFO first (A to write, B to read), then the B->A FIFO, so the two blocking opens always pair
 // up and can never wait on each other in a cycle.
+#pragma once
 #include <cstdio>
 #include <fstream>
 #include <optional>
@@ -17,19 +18,18 @@
 
 #include <fmt/format.h>
 
-#include "ipcperf/backend_impl.hpp"
+#include "ipcperf/backend.hpp"
 #include "ipcperf/framing.hpp"
 #include "ipcperf/limits.hpp"
 #include "ipcperf/objects.hpp"
 
-namespace ipcperf {
-namespace {
+namespace ipcperf::backends::fifo {
 
 constexpr size_t kMaxFifoMessage = 16 * 1024 * 1024;  // framing caps nothing; the suite does
 constexpr const char* kAtoB = "/a-to-b";
 constexpr const char* kBtoA = "/b-to-a";
 
-Fd open_fifo(const std::string& path, int flags, std::string_view what) {
+inline Fd open_fifo(const std::string& path, int flags, std::string_view what) {
   return Fd(check_errno(fmt::format("open(\"{}\", {})", path, what),
                         [&] { return ::open(path.c_str(), flags | O_CLOEXEC); }));
 }
@@ -119,8 +119,4 @@ struct Fifo {
   };
 };
 
-}  // namespace
-
-std::unique_ptr<Backend> make_fifo_backend() { return std::make_unique<BackendOf<Fifo>>(); }
-
-}  // namespace ipcperf
+}  // namespace ipcperf::backends::fifo

@@ -2,14 +2,14 @@
 // Hot path: memcpy into the ring, one release store of the record header; the receiver polls
 // that header word (spin / yield) or sleeps on a futex (block). No system call per message
 // except futex wake/wait in block mode when the other side sleeps.
+#pragma once
 #include <fmt/format.h>
 
-#include "ipcperf/backend_impl.hpp"
+#include "ipcperf/backend.hpp"
 #include "ipcperf/shm.hpp"
 #include "ipcperf/spsc_ring.hpp"
 
-namespace ipcperf {
-namespace {
+namespace ipcperf::backends::shm_spsc {
 
 constexpr size_t ring_stride(size_t capacity) { return SpscRing::region_stride(capacity); }
 
@@ -66,8 +66,4 @@ struct ShmSpsc {
   };
 };
 
-}  // namespace
-
-std::unique_ptr<Backend> make_shm_spsc_backend() { return std::make_unique<BackendOf<ShmSpsc>>(); }
-
-}  // namespace ipcperf
+}  // namespace ipcperf::backends::shm_spsc

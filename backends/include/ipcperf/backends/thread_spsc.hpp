@@ -3,16 +3,16 @@
 // is what crossing a process boundary costs a user-space queue (on this machine: nothing but the
 // page-table setup, since the cache-coherence traffic is the same), and the row is the ceiling the
 // cross-process mechanisms are read against.
+#pragma once
 #include <cstdlib>
 #include <new>
 
 #include <fmt/format.h>
 
-#include "ipcperf/backend_impl.hpp"
+#include "ipcperf/backend.hpp"
 #include "ipcperf/spsc_ring.hpp"
 
-namespace ipcperf {
-namespace {
+namespace ipcperf::backends::thread_spsc {
 
 constexpr size_t kPage = 4096;
 constexpr size_t ring_stride(size_t capacity) { return SpscRing::region_stride(capacity); }
@@ -69,10 +69,4 @@ struct ThreadSpsc {
   };
 };
 
-}  // namespace
-
-std::unique_ptr<Backend> make_thread_spsc_backend() {
-  return std::make_unique<InProcessBackendOf<ThreadSpsc>>();
-}
-
-}  // namespace ipcperf
+}  // namespace ipcperf::backends::thread_spsc

@@ -6,14 +6,14 @@
 // the caller's buffer (two pops). No system call; the receiver busy-polls the indices.
 // Waits: spin (default), yield. Peer death: pids and closed flags in a header next to the queues,
 // the peer's pidfd looked at every kLivenessEvery empty polls.
+#pragma once
 #include <fmt/format.h>
 
-#include "ipcperf/backend_impl.hpp"
+#include "ipcperf/backend.hpp"
 #include "ipcperf/boost_byte_queue.hpp"
 #include "ipcperf/shm.hpp"
 
-namespace ipcperf {
-namespace {
+namespace ipcperf::backends::shm_boost_spsc {
 
 using boost_bytes::kCapacity;
 using boost_bytes::Queue;
@@ -129,10 +129,4 @@ struct ShmBoostSpsc {
   };
 };
 
-}  // namespace
-
-std::unique_ptr<Backend> make_shm_boost_spsc_backend() {
-  return std::make_unique<BackendOf<ShmBoostSpsc>>();
-}
-
-}  // namespace ipcperf
+}  // namespace ipcperf::backends::shm_boost_spsc

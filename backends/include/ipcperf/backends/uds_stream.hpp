@@ -5,6 +5,7 @@
 // bytes once (sender -> skb, skb -> receiver). Waits: block (default), spin (O_NONBLOCK after the
 // connection is made, busy retry of EAGAIN). A peer that exits closes its socket: EOF or
 // ECONNRESET on read, EPIPE on write (SIGPIPE is ignored by the peers).
+#pragma once
 #include <charconv>
 #include <optional>
 #include <string>
@@ -16,19 +17,18 @@
 
 #include <fmt/format.h>
 
-#include "ipcperf/backend_impl.hpp"
+#include "ipcperf/backend.hpp"
 #include "ipcperf/framing.hpp"
 #include "ipcperf/objects.hpp"
 #include "ipcperf/socket_buffers.hpp"
 
-namespace ipcperf {
-namespace {
+namespace ipcperf::backends::uds_stream {
 
 constexpr size_t kMaxStreamMessage = 16 * 1024 * 1024;  // framing caps nothing; the suite does
 constexpr std::string_view kSocketName = "/sock";
 constexpr size_t kSunPath = sizeof(sockaddr_un{}.sun_path);
 
-sockaddr_un unix_address(const std::string& path) {
+inline sockaddr_un unix_address(const std::string& path) {
   sockaddr_un a{};
   a.sun_family = AF_UNIX;
   if (path.size() >= kSunPath) {
@@ -57,7 +57,7 @@ struct Spec {
   }
 };
 
-std::string parent_dir(const std::string& path) { return path.substr(0, path.rfind('/')); }
+inline std::string parent_dir(const std::string& path) { return path.substr(0, path.rfind('/')); }
 
 struct UdsStream {
   static const BackendInfo& info() {
@@ -168,10 +168,4 @@ struct UdsStream {
   };
 };
 
-}  // namespace
-
-std::unique_ptr<Backend> make_uds_stream_backend() {
-  return std::make_unique<BackendOf<UdsStream>>();
-}
-
-}  // namespace ipcperf
+}  // namespace ipcperf::backends::uds_stream

@@ -8,6 +8,7 @@
 // Peer death: queues outlive their users and the calls have no timeout, so in block mode a
 // watchdog thread sleeps in poll(2) on the peer's pidfd and removes the queues once the peer has
 // exited: the blocked call fails with EIDRM. The peer's pid comes from a hello.
+#pragma once
 #include <algorithm>
 #include <climits>
 #include <cstdio>
@@ -26,20 +27,19 @@
 
 #include <fmt/format.h>
 
-#include "ipcperf/backend_impl.hpp"
+#include "ipcperf/backend.hpp"
 #include "ipcperf/limits.hpp"
 #include "ipcperf/liveness.hpp"
 #include "ipcperf/objects.hpp"
 
-namespace ipcperf {
-namespace {
+namespace ipcperf::backends::sysv_mq {
 
 constexpr long kMtype = 1;  // one type: msgrcv(..., 0, ...) takes messages in order
 
-long long msgmax() { return read_proc_number("/proc/sys/kernel/msgmax").value_or(8192); }
-long long msgmnb() { return read_proc_number("/proc/sys/kernel/msgmnb").value_or(16384); }
+inline long long msgmax() { return read_proc_number("/proc/sys/kernel/msgmax").value_or(8192); }
+inline long long msgmnb() { return read_proc_number("/proc/sys/kernel/msgmnb").value_or(16384); }
 
-std::string dir_of(std::string_view spec) {
+inline std::string dir_of(std::string_view spec) {
   const size_t c1 = spec.find(',');
   const size_t c2 = c1 == std::string_view::npos ? c1 : spec.find(',', c1 + 1);
   return c2 == std::string_view::npos ? std::string() : std::string(spec.substr(c2 + 1));
@@ -135,7 +135,7 @@ struct SysvMq {
     const std::string why =
         max == o.capacity
             ? fmt::format(
-                  "a queue of --capacity {} bytes cannot hold it: give --capacity {} or "
+                  "a queue of capacity {} bytes cannot hold it: give a capacity of {} or "
                   "more",
                   o.capacity, o.max_message)
             : fmt::format("/proc/sys/kernel/msgmax; raise it with sysctl -w kernel.msgmax={}",
@@ -151,13 +151,13 @@ struct SysvMq {
           "CONFIG_SYSVIPC)");
     }
     if (o.capacity < kMinMessageSize || o.capacity > INT_MAX) {
-      throw UsageError(fmt::format("sysv-mq: --capacity {} is not allowed: between {} and {} bytes",
+      throw UsageError(fmt::format("sysv-mq: capacity {} is not allowed: between {} and {} bytes",
                                    o.capacity, kMinMessageSize, INT_MAX));
     }
     const long long mnb = msgmnb();
     if (static_cast<long long>(o.capacity) > mnb && !has_capability(CAP_SYS_RESOURCE)) {
       throw UsageError(fmt::format(
-          "sysv-mq: --capacity {} exceeds the msg_qbytes allowed here, {} bytes "
+          "sysv-mq: capacity {} exceeds the msg_qbytes allowed here, {} bytes "
           "(/proc/sys/kernel/msgmnb; raise it with sysctl -w kernel.msgmnb={}, or run with "
           "CAP_SYS_RESOURCE)",
           o.capacity, mnb, o.capacity));
@@ -305,8 +305,4 @@ struct SysvMq {
   };
 };
 
-}  // namespace
-
-std::unique_ptr<Backend> make_sysv_mq_backend() { return std::make_unique<BackendOf<SysvMq>>(); }
-
-}  // namespace ipcperf
+}  // namespace ipcperf::backends::sysv_mq

@@ -7,6 +7,7 @@
 // the peer's liveness is looked at), spin (MSG_DONTWAIT, busy retry).
 // Peer death: datagram sockets give no EOF, so the peer's pid comes from a hello when the channel
 // opens; a send to a closed peer fails at once with ECONNREFUSED.
+#pragma once
 #include <algorithm>
 #include <climits>
 #include <cstdio>
@@ -18,13 +19,12 @@
 
 #include <fmt/format.h>
 
-#include "ipcperf/backend_impl.hpp"
+#include "ipcperf/backend.hpp"
 #include "ipcperf/liveness.hpp"
 #include "ipcperf/objects.hpp"
 #include "ipcperf/socket_buffers.hpp"
 
-namespace ipcperf {
-namespace {
+namespace ipcperf::backends::uds_dgram {
 
 // unix_dgram_sendmsg() refuses (EMSGSIZE) a datagram longer than sk_sndbuf - 32; measured on
 // this machine: with SO_SNDBUF reading 212992, 212960 bytes go, 212961 do not.
@@ -34,7 +34,7 @@ constexpr size_t kSendBufSlack = 32;
 // with a 32 MiB SO_SNDBUFFORCE: 4263616 bytes go, 4263617 fail with ENOBUFS.
 constexpr size_t kLargestDatagram = 4 * 1024 * 1024 - 320 + 17 * 4096;
 
-sockaddr_un unix_address(const std::string& path) {
+inline sockaddr_un unix_address(const std::string& path) {
   sockaddr_un a{};
   a.sun_family = AF_UNIX;
   if (path.size() >= sizeof a.sun_path) {
@@ -48,7 +48,7 @@ sockaddr_un unix_address(const std::string& path) {
 }
 
 // The directory is the part of the spec after the two descriptors.
-std::string dir_of(std::string_view spec) {
+inline std::string dir_of(std::string_view spec) {
   const size_t c1 = spec.find(',');
   const size_t c2 = c1 == std::string_view::npos ? c1 : spec.find(',', c1 + 1);
   return c2 == std::string_view::npos ? std::string() : std::string(spec.substr(c2 + 1));
@@ -81,8 +81,8 @@ struct UdsDgram {
           o.max_message, kLargestDatagram));
     }
     throw UsageError(fmt::format(
-        "uds-dgram: message size {} exceeds the maximum of {} bytes with --capacity {} (a "
-        "datagram must fit the send buffer, twice the capacity, less {} bytes: give --capacity "
+        "uds-dgram: message size {} exceeds the maximum of {} bytes with capacity {} (a "
+        "datagram must fit the send buffer, twice the capacity, less {} bytes: give a capacity of "
         "{} or more)",
         o.max_message, max_message(o), o.capacity, kSendBufSlack,
         (o.max_message + kSendBufSlack + 1) / 2));
@@ -235,10 +235,4 @@ struct UdsDgram {
   };
 };
 
-}  // namespace
-
-std::unique_ptr<Backend> make_uds_dgram_backend() {
-  return std::make_unique<BackendOf<UdsDgram>>();
-}
-
-}  // namespace ipcperf
+}  // namespace ipcperf::backends::uds_dgram

@@ -13,6 +13,7 @@
 // after at most kWaitSlice (pthread_cond_timedwait on CLOCK_MONOTONIC, then a pidfd check of the
 // pid it stored in the header); a peer that closes its channel sets its closed flag and
 // broadcasts, so an orderly end is seen at once.
+#pragma once
 #include <algorithm>
 #include <cstring>
 #include <ctime>
@@ -23,12 +24,11 @@
 
 #include <fmt/format.h>
 
-#include "ipcperf/backend_impl.hpp"
+#include "ipcperf/backend.hpp"
 #include "ipcperf/shm.hpp"
 #include "ipcperf/wait.hpp"
 
-namespace ipcperf {
-namespace {
+namespace ipcperf::backends::shm_mutex {
 
 constexpr size_t kLine = 64;
 constexpr size_t kPrefix = 4;  // u32 length of the record's message
@@ -78,7 +78,7 @@ constexpr size_t region_bytes(size_t capacity) {
   return round_up(sizeof(Header) + 2 * ring_stride(capacity), 4096);
 }
 
-void init_ring(Ring* r) {
+inline void init_ring(Ring* r) {
   new (r) Ring();
   pthread_mutexattr_t ma;
   check_errnum("pthread_mutexattr_init", ::pthread_mutexattr_init(&ma));
@@ -102,7 +102,7 @@ void init_ring(Ring* r) {
   ::pthread_condattr_destroy(&ca);
 }
 
-[[noreturn]] void throw_owner_dead(pthread_mutex_t* m) {
+[[noreturn]] inline void throw_owner_dead(pthread_mutex_t* m) {
   // We own the mutex now; mark it consistent so that the ring stays usable for an orderly
   // shutdown, release it, and report the death: the record the peer was writing or reading may
   // be half done, so the channel cannot go on.
@@ -175,7 +175,7 @@ struct ShmMutex {
   static void check(const ChannelOptions& o) {
     if (o.capacity < kMinCapacity || o.capacity > kMaxCapacity) {
       throw UsageError(
-          fmt::format("shm-mutex: --capacity {} is not allowed: the ring of each direction holds "
+          fmt::format("shm-mutex: capacity {} is not allowed: the ring of each direction holds "
                       "between {} and {} bytes",
                       o.capacity, kMinCapacity, kMaxCapacity));
     }
@@ -364,15 +364,9 @@ struct ShmMutex {
   };
 };
 
-}  // namespace
-
-std::unique_ptr<Backend> make_shm_mutex_backend() {
-  return std::make_unique<BackendOf<ShmMutex>>();
-}
-
 // Fault injection for the tests: attaches to a prepared region as `role`, takes the mutex of the
 // ring `role` sends on, and exits while holding it (as a peer killed inside send() would).
-[[noreturn]] void shm_mutex_die_holding_lock(std::string_view spec, Role role) {
+[[noreturn]] inline void die_holding_lock(std::string_view spec, Role role) {
   ShmRegion region = ShmRegion::open(spec);
   auto* base = static_cast<std::byte*>(region.data());
   const auto* h = reinterpret_cast<Header*>(base);
@@ -383,4 +377,4 @@ std::unique_ptr<Backend> make_shm_mutex_backend() {
   ::_exit(0);
 }
 
-}  // namespace ipcperf
+}  // namespace ipcperf::backends::shm_mutex

@@ -3,6 +3,7 @@
 // staging copy for small messages), one read(2) into a buffer that usually holds the whole
 // frame; messages larger than the pipe buffer take several reads and writes.
 // Waits: block (default: the kernel sleeps the reader/writer), spin (O_NONBLOCK, busy retry).
+#pragma once
 #include <algorithm>
 #include <cstring>
 #include <fstream>
@@ -12,12 +13,11 @@
 
 #include <fmt/format.h>
 
-#include "ipcperf/backend_impl.hpp"
+#include "ipcperf/backend.hpp"
 #include "ipcperf/framing.hpp"
 #include "ipcperf/limits.hpp"
 
-namespace ipcperf {
-namespace {
+namespace ipcperf::backends::pipe {
 
 constexpr size_t kMaxPipeMessage = 16 * 1024 * 1024;
 
@@ -79,8 +79,4 @@ struct Pipe {
   };
 };
 
-}  // namespace
-
-std::unique_ptr<Backend> make_pipe_backend() { return std::make_unique<BackendOf<Pipe>>(); }
-
-}  // namespace ipcperf
+}  // namespace ipcperf::backends::pipe

@@ -6,6 +6,7 @@
 // after it has passed -- no clock read per message -- and then the peer's liveness is looked at),
 // spin (O_NONBLOCK, busy retry). Queues outlive their users, so a dead peer is never signalled:
 // the peer's pid comes from a hello when the channel opens.
+#pragma once
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -18,13 +19,12 @@
 
 #include <fmt/format.h>
 
-#include "ipcperf/backend_impl.hpp"
+#include "ipcperf/backend.hpp"
 #include "ipcperf/limits.hpp"
 #include "ipcperf/liveness.hpp"
 #include "ipcperf/objects.hpp"
 
-namespace ipcperf {
-namespace {
+namespace ipcperf::backends::posix_mq {
 
 // With CAP_SYS_RESOURCE the sysctls do not bind; these do (include/linux/ipc_namespace.h).
 constexpr long long kHardMsgMax = 65536;
@@ -43,7 +43,7 @@ struct Limits {
   bool privileged;      // CAP_SYS_RESOURCE
 };
 
-Limits limits() {
+inline Limits limits() {
   Limits l{};
   l.privileged = has_capability(CAP_SYS_RESOURCE);
   l.depth =
@@ -59,7 +59,7 @@ Limits limits() {
 }
 
 // What RLIMIT_MSGQUEUE is charged for one queue.
-long long charge(long long depth, long long msgsize) {
+inline long long charge(long long depth, long long msgsize) {
   return depth * (kMsgMsgBytes + msgsize) + std::min(depth, kMqPrioMax) * kTreeNodeBytes;
 }
 
@@ -71,14 +71,14 @@ struct Geometry {
   long long depth;
   long long msgsize;
 };
-Geometry geometry(const ChannelOptions& o, const Limits& l) {
+inline Geometry geometry(const ChannelOptions& o, const Limits& l) {
   const long long msgsize = o.max_message != 0 ? static_cast<long long>(o.max_message) : l.size;
   const long long depth =
       o.capacity == 0 ? l.depth_def : static_cast<long long>(o.capacity) / msgsize;
   return {depth, msgsize};
 }
 
-[[noreturn]] void throw_mq_error(std::string_view call) {
+[[noreturn]] inline void throw_mq_error(std::string_view call) {
   const int err = errno;
   switch (err) {
     case ENOSYS:
@@ -157,7 +157,7 @@ struct PosixMq {
                                "fs.mqueue.msgsize_max={}",
                                o.max_message);
     } else if (o.capacity != 0 && max == o.capacity) {
-      why = fmt::format("a queue must hold one message: give --capacity {} or more", o.max_message);
+      why = fmt::format("a queue must hold one message: give capacity {} or more", o.max_message);
     } else {
       why = fmt::format("both queues must fit RLIMIT_MSGQUEUE, {} bytes (ulimit -q)", l.rlimit);
     }
@@ -180,8 +180,8 @@ struct PosixMq {
     const Geometry g = geometry(o, l);
     if (g.depth > l.depth) {
       throw UsageError(fmt::format(
-          "posix-mq: --capacity {} with {}-byte messages needs a queue {} messages deep; the "
-          "limit here is {} ({}), so give --capacity {} or less, or leave it out for the "
+          "posix-mq: capacity {} with {}-byte messages needs a queue {} messages deep; the "
+          "limit here is {} ({}), so give capacity {} or less, or leave it out for the "
           "default depth ({})",
           o.capacity, g.msgsize, g.depth, l.depth,
           l.privileged ? "the kernel's hard limit"
@@ -349,8 +349,4 @@ struct PosixMq {
   };
 };
 
-}  // namespace
-
-std::unique_ptr<Backend> make_posix_mq_backend() { return std::make_unique<BackendOf<PosixMq>>(); }
-
-}  // namespace ipcperf
+}  // namespace ipcperf::backends::posix_mq

@@ -6,13 +6,15 @@
 // (ss -tan) for 60 s, which is TCP's protocol, not a leak, and holds no descriptor.
 //
 // Messages are framed (4-byte length prefix): one write(2) and usually one read(2) per message.
-// TCP_NODELAY is on unless ChannelOptions::tcp_nodelay is false (Nagle's algorithm back on).
+// TCP_NODELAY is on unless the backend's option --tcp-nodelay is 0 (Nagle's algorithm back on;
+// the case is then named .../nodelay:0/...).
 // Capacity: by default (0) the buffers are left to the kernel's autotuning (net.ipv4.tcp_wmem /
 // tcp_rmem), as an untouched TCP socket has them; --capacity sets SO_SNDBUF and SO_RCVBUF, which
 // fixes them (autotuning off). With a fixed buffer of the unix sockets' default size (212992),
 // a stream of 4 KiB messages ran ~3.5x slower than autotuned here (docs/backends/tcp.md).
 // Waits: block (default), spin (O_NONBLOCK after the connection is made). Peer death: EOF or
 // ECONNRESET on read, EPIPE / ECONNRESET on write.
+#pragma once
 #include <charconv>
 #include <optional>
 #include <string>
@@ -25,16 +27,15 @@
 
 #include <fmt/format.h>
 
-#include "ipcperf/backend_impl.hpp"
+#include "ipcperf/backend.hpp"
 #include "ipcperf/framing.hpp"
 #include "ipcperf/socket_buffers.hpp"
 
-namespace ipcperf {
-namespace {
+namespace ipcperf::backends::tcp {
 
 constexpr size_t kMaxTcpMessage = 16 * 1024 * 1024;  // framing caps nothing; the suite does
 
-sockaddr_in loopback(uint16_t port) {
+inline sockaddr_in loopback(uint16_t port) {
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(port);
@@ -42,20 +43,20 @@ sockaddr_in loopback(uint16_t port) {
   return a;
 }
 
-Fd tcp_socket() {
+inline Fd tcp_socket() {
   return Fd(check_errno("socket(AF_INET, SOCK_STREAM)",
                         [] { return ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0); }));
 }
 
 // Before listen/connect: the receive buffer decides the window scale offered in the SYN, and an
 // accepted socket inherits both buffers from its listener.
-void size_buffers(int fd, size_t capacity) {
+inline void size_buffers(int fd, size_t capacity) {
   if (capacity == 0) return;  // autotuned
   set_socket_buffer(fd, SockBuf::kSend, capacity, "tcp");
   set_socket_buffer(fd, SockBuf::kRecv, capacity, "tcp");
 }
 
-void set_nodelay(int fd, bool on) {
+inline void set_nodelay(int fd, bool on) {
   const int v = on ? 1 : 0;
   check_errno(fmt::format("setsockopt(TCP_NODELAY, {})", v),
               [&] { return ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v); });
@@ -78,6 +79,12 @@ struct Spec {
   }
 };
 
+// --tcp-nodelay 1|0: TCP_NODELAY on the connected socket (default on).
+inline constexpr BackendOption kNodelay{
+    "tcp-nodelay", "tcp: 1 = TCP_NODELAY (default), 0 = Nagle's algorithm on (case .../nodelay:0)",
+    "1", "nodelay"};
+inline constexpr BackendOption kOptions[] = {kNodelay};
+
 struct Tcp {
   static const BackendInfo& info() {
     static const BackendInfo i{
@@ -86,7 +93,9 @@ struct Tcp {
         Family::kKernel,
         0,  // the kernel's autotuning; see the top of the file
         WaitSet{}.add(Wait::kBlock).add(Wait::kSpin),
-        Wait::kBlock};
+        Wait::kBlock,
+        false,
+        kOptions};
     return i;
   }
   static size_t max_message(const ChannelOptions&) { return kMaxTcpMessage; }
@@ -144,7 +153,7 @@ struct Tcp {
           throw_errno(fmt::format("connect(127.0.0.1:{})", spec.port));
         }
       }
-      set_nodelay(fd_.get(), o.tcp_nodelay);
+      set_nodelay(fd_.get(), o.flag(kNodelay));
       if (spin_) set_nonblocking(fd_.get(), true);
       io_.emplace(fd_.get(), fd_.get(), spin_, "tcp");
     }
@@ -158,8 +167,4 @@ struct Tcp {
   };
 };
 
-}  // namespace
-
-std::unique_ptr<Backend> make_tcp_backend() { return std::make_unique<BackendOf<Tcp>>(); }
-
-}  // namespace ipcperf
+}  // namespace ipcperf::backends::tcp

@@ -20,6 +20,7 @@
 // of 64 bytes per cell: its API's cost).
 // Capacity: --capacity / 64 cells; a message larger than that is streamed cell by cell as the
 // consumer frees slots.
+#pragma once
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -31,11 +32,10 @@
 #include <readerwriterqueue/readerwritercircularbuffer.h>
 #include <readerwriterqueue/readerwriterqueue.h>
 
-#include "ipcperf/backend_impl.hpp"
+#include "ipcperf/backend.hpp"
 #include "ipcperf/wait.hpp"
 
-namespace ipcperf {
-namespace {
+namespace ipcperf::backends::thread_moodycamel {
 
 constexpr size_t kCell = 64;
 constexpr size_t kPrefix = 4;
@@ -77,7 +77,7 @@ struct ThreadMoodycamel {
   static void check(const ChannelOptions& o) {
     if (o.capacity < kMinCapacity || o.capacity > kMaxCapacity || o.capacity % kCell != 0) {
       throw UsageError(fmt::format(
-          "thread-moodycamel: --capacity {} is not allowed: it must be a multiple of the {}-byte "
+          "thread-moodycamel: capacity {} is not allowed: it must be a multiple of the {}-byte "
           "cell between {} and {} bytes",
           o.capacity, kCell, kMinCapacity, kMaxCapacity));
     }
@@ -233,10 +233,4 @@ struct ThreadMoodycamel {
   };
 };
 
-}  // namespace
-
-std::unique_ptr<Backend> make_thread_moodycamel_backend() {
-  return std::make_unique<InProcessBackendOf<ThreadMoodycamel>>();
-}
-
-}  // namespace ipcperf
+}  // namespace ipcperf::backends::thread_moodycamel

@@ -15,6 +15,7 @@
 // with MSG_TRUNC, which makes it return the record's real length, and a longer record is an error.
 // Waits: block (default), spin (MSG_DONTWAIT, busy retry of EAGAIN). Peer death: recv returns 0
 // (EOF: records are never empty here), send fails with EPIPE (MSG_NOSIGNAL).
+#pragma once
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -27,16 +28,15 @@
 
 #include <fmt/format.h>
 
-#include "ipcperf/backend_impl.hpp"
+#include "ipcperf/backend.hpp"
 #include "ipcperf/socket_buffers.hpp"
 #include "ipcperf/wait.hpp"
 
-namespace ipcperf {
-namespace {
+namespace ipcperf::backends::uds_seqpacket {
 
 constexpr size_t kRecordOverhead = 32;  // af_unix.c: len > sk->sk_sndbuf - 32 -> EMSGSIZE
 
-size_t largest_skb() {
+inline size_t largest_skb() {
   const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
   constexpr size_t kKmallocMax = size_t{4} << 20;  // PAGE_SIZE << MAX_PAGE_ORDER (10)
   constexpr size_t kSharedInfo = 320;              // SKB_DATA_ALIGN(sizeof(skb_shared_info))
@@ -44,14 +44,14 @@ size_t largest_skb() {
   return kKmallocMax - kSharedInfo + kMaxSkbFrags * page;
 }
 
-void make_pair(int sv[2]) {
+inline void make_pair(int sv[2]) {
   check_errno("socketpair(AF_UNIX, SOCK_SEQPACKET)",
               [&] { return ::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv); });
 }
 
 // The send buffer the kernel gives for `capacity` (doubled, clamped as the caller may be),
 // measured once per capacity on a scratch pair.
-size_t sndbuf_for(size_t capacity) {
+inline size_t sndbuf_for(size_t capacity) {
   static std::mutex m;
   static std::unordered_map<size_t, size_t> cache;
   std::lock_guard lock(m);
@@ -141,7 +141,7 @@ struct UdsSeqpacket {
         }
         if (errno == EMSGSIZE || errno == ENOBUFS) {
           throw_errno(fmt::format("send(uds-seqpacket, {} bytes)", m.size()),
-                      fmt::format("the limit with this --capacity is {} bytes", max_));
+                      fmt::format("the limit with this capacity is {} bytes", max_));
         }
         throw_errno(fmt::format("send(uds-seqpacket, {} bytes)", m.size()));
       }
@@ -178,10 +178,4 @@ struct UdsSeqpacket {
   };
 };
 
-}  // namespace
-
-std::unique_ptr<Backend> make_uds_seqpacket_backend() {
-  return std::make_unique<BackendOf<UdsSeqpacket>>();
-}
-
-}  // namespace ipcperf
+}  // namespace ipcperf::backends::uds_seqpacket
