@@ -18,6 +18,7 @@
 
 #include "build_info.hpp"
 #include "ipcperf/wait.hpp"
+#include "registry.hpp"
 
 namespace ipcperf {
 
@@ -292,19 +293,10 @@ double measure_timer_cost_ns() {
   return static_cast<double>(t1 - t0) / kN;
 }
 
-nlohmann::json collect_environment(const Placement& cpus, const EnvironmentSource& src) {
-  nlohmann::json c;
-  utsname u{};
-  ::uname(&u);
-  char host[256] = {0};
-  ::gethostname(host, sizeof host - 1);
-  const auto allowed = affinity(src);
-  const int cpu_a = cpus.pinned ? cpus.cpu_a : (allowed.empty() ? 0 : allowed.front());
+namespace {
 
-  c["date"] = iso_date();
-  c["host_name"] = host;
-
-  // CPU.
+// The CPU: model, microcode, online and allowed CPUs, frequency, caches.
+void add_cpu(nlohmann::json& c, const EnvironmentSource& src, const std::vector<int>& allowed) {
   c["cpu_model"] = cpuinfo_field(src, "model name").value_or(kUnknown);
   c["cpu_vendor"] = cpuinfo_field(src, "vendor_id").value_or(kUnknown);
   c["cpu_microcode"] = cpuinfo_field(src, "microcode").value_or(kUnknown);
@@ -322,8 +314,11 @@ nlohmann::json collect_environment(const Placement& cpus, const EnvironmentSourc
   }
   c["mhz_per_cpu"] = static_cast<int>(mhz);
   c["caches"] = caches(src);
+}
 
-  // Placement: the CPUs a run pins (default: the first two allowed), their topology.
+// The CPUs a run pins (default: the first two allowed) and their topology.
+void add_placement(nlohmann::json& c, const EnvironmentSource& src, const Placement& cpus,
+                   const std::vector<int>& allowed, int cpu_a) {
   const std::string isolated = cpu_list_or_none(read_line(cpu_dir(src) + "/isolated"));
   const std::string nohz_full = cpu_list_or_none(read_line(cpu_dir(src) + "/nohz_full"));
   c["cpus_pinned"] = cpus.to_string();
@@ -339,8 +334,10 @@ nlohmann::json collect_environment(const Placement& cpus, const EnvironmentSourc
   c["smt"] = read_or_unknown(cpu_dir(src) + "/smt/control");
   c["numa_nodes"] = read_or_unknown(src.sys + "/devices/system/node/online");
   c["suggested_cpus"] = suggest_cpus(src, cpu_a, allowed);
+}
 
-  // Frequency.
+// Frequency scaling: governor, driver, boost.
+void add_frequency(nlohmann::json& c, const EnvironmentSource& src, int cpu_a) {
   const auto governor =
       read_line(fmt::format("{}/cpu{}/cpufreq/scaling_governor", cpu_dir(src), cpu_a));
   c["governor"] = governor.value_or(kUnknown);
@@ -350,8 +347,12 @@ nlohmann::json collect_environment(const Placement& cpus, const EnvironmentSourc
   const auto [boost, boost_source] = boost_state(src);
   c["boost"] = boost;
   c["boost_source"] = boost_source.empty() ? std::string(kUnknown) : boost_source;
+}
 
-  // Kernel, idle, isolation, load.
+// Kernel, idle states, isolation, load.
+void add_kernel(nlohmann::json& c, const EnvironmentSource& src, const utsname& u) {
+  const std::string isolated = cpu_list_or_none(read_line(cpu_dir(src) + "/isolated"));
+  const std::string nohz_full = cpu_list_or_none(read_line(cpu_dir(src) + "/nohz_full"));
   c["kernel"] = fmt::format("{} {} {}", u.sysname, u.release, u.machine);
   c["kernel_version"] = u.version;
   c["cpuidle_driver"] = read_or_unknown(cpu_dir(src) + "/cpuidle/current_driver");
@@ -372,8 +373,10 @@ nlohmann::json collect_environment(const Placement& cpus, const EnvironmentSourc
   } else {
     c["load_avg"] = kUnknown;
   }
+}
 
-  // Virtualisation.
+// Virtualisation: the hypervisor flag and the DMI vendor and product.
+void add_virtualization(nlohmann::json& c, const EnvironmentSource& src) {
   const auto flags = cpuinfo_field(src, "flags");
   bool hypervisor = false;
   if (flags) {
@@ -386,8 +389,10 @@ nlohmann::json collect_environment(const Placement& cpus, const EnvironmentSourc
   c["dmi_sys_vendor"] = vendor;
   c["dmi_product_name"] = product;
   c["virtualization"] = flags ? virtualization(hypervisor, vendor, product) : kUnknown;
+}
 
-  // Build.
+// The build and the timer.
+void add_build(nlohmann::json& c) {
 #ifdef NDEBUG
   c["library_build_type"] = "release";
 #else
@@ -399,9 +404,28 @@ nlohmann::json collect_environment(const Placement& cpus, const EnvironmentSourc
   c["compiler"] = build::kCompiler;
   c["compiler_flags"] = build::kFlags;
 
-  // Timer.
   c["timer"] = "clock_gettime(CLOCK_MONOTONIC) via vDSO";
   c["timer_cost_ns"] = measure_timer_cost_ns();
+}
+
+}  // namespace
+
+nlohmann::json collect_environment(const Placement& cpus, const EnvironmentSource& src) {
+  nlohmann::json c;
+  utsname u{};
+  ::uname(&u);
+  char host[256] = {0};
+  ::gethostname(host, sizeof host - 1);
+  const auto allowed = affinity(src);
+  const int cpu_a = cpus.pinned ? cpus.cpu_a : (allowed.empty() ? 0 : allowed.front());
+  c["date"] = iso_date();
+  c["host_name"] = host;
+  add_cpu(c, src, allowed);
+  add_placement(c, src, cpus, allowed, cpu_a);
+  add_frequency(c, src, cpu_a);
+  add_kernel(c, src, u);
+  add_virtualization(c, src);
+  add_build(c);
   return c;
 }
 
@@ -424,16 +448,37 @@ nlohmann::json collect_context(const RunOptions& opt) {
   } else {
     c["measured_duration_s"] = static_cast<double>(opt.duration_ns) / 1e9;
   }
+  c["backends"] = registry_context();
   return c;
 }
 
-std::vector<std::string> environment_warnings(const nlohmann::json& ctx, const RunOptions& opt) {
-  std::vector<std::string> w;
+nlohmann::json registry_context() {
+  // The registry in its order, with what the reports draw by: the charts give each backend the
+  // colour of its position here, so one backend keeps its colour across files.
+  nlohmann::json backends = nlohmann::json::array();
+  for (const auto& e : registry()) {
+    const BackendInfo& i = e.make()->info();
+    backends.push_back({{"name", i.name},
+                        {"family", to_string(i.family)},
+                        {"in_process", i.family == Family::kInProcess},
+                        {"lossy", i.lossy}});
+  }
+  return backends;
+}
+
+namespace {
+
+// The build: a debug build's numbers are meaningless.
+void warn_build(const nlohmann::json& ctx, std::vector<std::string>& w) {
   if (ctx.value("library_build_type", "") != "release") {
     w.push_back(
         "this is a debug build: its numbers are meaningless; build the release preset "
         "(scripts/build.sh, or cmake --preset release && cmake --build --preset release)");
   }
+}
+
+// The placement: SMT siblings, too few CPUs, two NUMA nodes.
+void warn_placement(const nlohmann::json& ctx, const RunOptions& opt, std::vector<std::string>& w) {
   const std::string suggested = ctx.value("suggested_cpus", std::string(kUnknown));
   const bool have_suggestion = suggested != kUnknown && suggested != "none";
   if (ctx.value("smt_siblings", false)) {
@@ -462,6 +507,10 @@ std::vector<std::string> environment_warnings(const nlohmann::json& ctx, const R
                           : std::string("pick two CPUs of one node with --cpus")));
     }
   }
+}
+
+// The machine: a VM, frequency scaling, boost, load.
+void warn_machine(const nlohmann::json& ctx, std::vector<std::string>& w) {
   const std::string virt = ctx.value("virtualization", "none");
   if (virt != "none" && virt != kUnknown) {
     w.push_back(fmt::format(
@@ -495,6 +544,10 @@ std::vector<std::string> environment_warnings(const nlohmann::json& ctx, const R
           load, cpus));
     }
   }
+}
+
+// The run: unpinned peers, long runs on CPUs that are not isolated.
+void warn_run(const nlohmann::json& ctx, const RunOptions& opt, std::vector<std::string>& w) {
   if (!opt.cpus.pinned) {
     w.push_back(
         "--cpus none: the scheduler places and moves the peers, so results vary more; pin with "
@@ -523,15 +576,33 @@ std::vector<std::string> environment_warnings(const nlohmann::json& ctx, const R
           seconds / 60, list, list, list, kVarianceDoc));
     }
   }
+}
+
+}  // namespace
+
+std::vector<std::string> environment_warnings(const nlohmann::json& ctx, const RunOptions& opt) {
+  std::vector<std::string> w;
+  warn_build(ctx, w);
+  warn_placement(ctx, opt, w);
+  warn_machine(ctx, w);
+  warn_run(ctx, opt, w);
   return w;
 }
 
-void write_environment(const nlohmann::json& env, const std::vector<std::string>& warnings,
-                       std::ostream& os) {
-  auto section = [&](const char* title) { os << title << '\n'; };
-  auto line = [&](const std::string& label, const std::string& value) {
+namespace {
+
+// "  label                 value" lines under section titles.
+struct EnvWriter {
+  std::ostream& os;
+  void section(const std::string& title) const { os << title << '\n'; }
+  void line(const std::string& label, const std::string& value) const {
     os << fmt::format("  {:<22}{}\n", label, value);
-  };
+  }
+};
+
+void write_cpu_and_placement(const nlohmann::json& env, const EnvWriter& out) {
+  auto section = [&](const std::string& s) { out.section(s); };
+  auto line = [&](const std::string& l, const std::string& v) { out.line(l, v); };
   section("CPU");
   line("model", str(env, "cpu_model"));
   line("vendor", str(env, "cpu_vendor"));
@@ -541,7 +612,7 @@ void write_environment(const nlohmann::json& env, const std::vector<std::string>
   line("SMT", str(env, "smt"));
   line("NUMA nodes", str(env, "numa_nodes"));
 
-  section(fmt::format("Placement (--cpus {})", str(env, "cpus_pinned")).c_str());
+  section(fmt::format("Placement (--cpus {})", str(env, "cpus_pinned")));
   if (env.contains("pinned_cpus") && env["pinned_cpus"].is_array() && !env["pinned_cpus"].empty()) {
     for (const auto& p : env["pinned_cpus"]) {
       line(fmt::format("CPU {} (peer {})", p["cpu"].dump(), p.value("role", "?")),
@@ -556,7 +627,11 @@ void write_environment(const nlohmann::json& env, const std::vector<std::string>
   line("SMT siblings",
        env.value("smt_siblings", false) ? "yes: the two peers share one core" : "no");
   line("suggested --cpus", str(env, "suggested_cpus"));
+}
 
+void write_system(const nlohmann::json& env, const EnvWriter& out) {
+  auto section = [&](const std::string& s) { out.section(s); };
+  auto line = [&](const std::string& l, const std::string& v) { out.line(l, v); };
   section("Frequency");
   line("governor", str(env, "governor"));
   line("cpufreq driver", str(env, "cpufreq_driver"));
@@ -599,7 +674,15 @@ void write_environment(const nlohmann::json& env, const std::vector<std::string>
   if (env.contains("timer_cost_ns") && env["timer_cost_ns"].is_number()) {
     line("cost", fmt::format("{:.1f} ns per read", env["timer_cost_ns"].get<double>()));
   }
+}
 
+}  // namespace
+
+void write_environment(const nlohmann::json& env, const std::vector<std::string>& warnings,
+                       std::ostream& os) {
+  const EnvWriter out{os};
+  write_cpu_and_placement(env, out);
+  write_system(env, out);
   if (warnings.empty()) {
     os << "\nNo warnings: nothing found that would skew the numbers.\n";
   } else {

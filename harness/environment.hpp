@@ -28,6 +28,10 @@ nlohmann::json collect_environment(const Placement& cpus, const EnvironmentSourc
 // collect_environment for opt.cpus plus the run's own fields (seed, suite, command line, ...).
 nlohmann::json collect_context(const RunOptions& opt);
 
+// The backend registry as the JSON context's "backends": name, family, in_process, lossy, in
+// registry order (the reports' order and colours come from it).
+nlohmann::json registry_context();
+
 // One sentence each, ending with what to do; printed once before the table.
 std::vector<std::string> environment_warnings(const nlohmann::json& ctx, const RunOptions& opt);
 
