@@ -173,12 +173,12 @@ class InProcessBackendOf final : public BackendBase<Traits> {
 template <class Traits>
 RegistryEntry entry() {
   if constexpr (requires { typename Traits::Shared; }) {
-    return {Traits::info().name, [] -> std::unique_ptr<Backend> {
+    return {Traits::info().name, []() -> std::unique_ptr<Backend> {
               return std::make_unique<InProcessBackendOf<Traits>>();
             }};
   } else {
     return {Traits::info().name,
-            [] -> std::unique_ptr<Backend> { return std::make_unique<BackendOf<Traits>>(); }};
+            []() -> std::unique_ptr<Backend> { return std::make_unique<BackendOf<Traits>>(); }};
   }
 }
 

@@ -121,6 +121,45 @@ inline uint32_t sampling_interval(const PeerJob& job, int64_t warmup_ns) noexcep
   return job.sample_every;
 }
 
+// The sampling of a pingpong's round trips: one in `every` (a power of two; 0: none) is timed on
+// its own. Sets out.sample_every and allocates the histogram before the clock starts.
+struct Sampler {
+  uint64_t mask;
+  bool on;
+  Sampler(const PeerJob& job, int64_t warmup_ns, PeerOutcome& out) {
+    const uint32_t every = sampling_interval(job, warmup_ns);
+    out.sample_every = every;
+    // 0 = never (all bits set: i & mask is 0 only for i = 0, which `on` excludes).
+    mask = every == 0 ? ~uint64_t{0} : every - 1;
+    on = every != 0;
+    if (on) out.latency.reserve();  // its ~270 KB, before the clock starts
+  }
+  [[nodiscard]] bool due(uint64_t i) const noexcept { return on && (i & mask) == 0; }
+};
+
+// A sender's measured phase is over after `count` messages of `size` bytes: its time since t0,
+// its CPU since u0, and the counts.
+inline void close_phase(PeerOutcome& out, const Usage& u0, int64_t t0, uint64_t count,
+                        size_t size) noexcept {
+  out.elapsed_ns = now_ns() - t0;
+  Usage::now().store_delta(u0, out);
+  out.messages = count;
+  out.bytes = count * size;
+}
+
+// A reliable one-way receiver (stream, paced) got the last message, sequence `last_seq`: the
+// phase ran from the first measured message at `first`; then it acknowledges, so that the sender's
+// phase covers delivery.
+template <Channel Ch>
+void finish_receiving(Ch& ch, PeerOutcome& out, const Usage& u0, int64_t first, uint64_t last_seq,
+                      const PeerJob& job) {
+  close_phase(out, u0, first, last_seq + 1 - job.warmup, job.size);
+  out.verified = last_seq + 1;
+  std::vector<std::byte> ack(job.size);
+  fill_message(ack, last_seq + 1, kFlagAck);
+  ch.send(ack);
+}
+
 // Decides when a measured phase ends: after `messages`, or once the clock passes the deadline
 // (looked at every 256 messages, so the check costs nothing measurable).
 class PhaseEnd {

@@ -105,14 +105,7 @@ PeerOutcome paced_b(Ch& ch, const PeerJob& job) {
     }
     if (last) break;
   }
-  out.elapsed_ns = now_ns() - first;
-  Usage::now().store_delta(u0, out);
-  out.verified = seq + 1;
-  out.messages = seq + 1 - job.warmup;
-  out.bytes = out.messages * job.size;
-  std::vector<std::byte> ack(job.size);
-  fill_message(ack, seq + 1, kFlagAck);
-  ch.send(ack);
+  finish_receiving(ch, out, u0, first, seq, job);
   return out;
 }
 

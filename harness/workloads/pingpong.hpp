@@ -18,12 +18,7 @@ PeerOutcome pingpong_a(Ch& ch, const PeerJob& job) {
     size_t n = ch.recv(rx);
     check({rx.data(), n}, seq, job.size);
   }
-  const uint32_t every = sampling_interval(job, now_ns() - w0);
-  out.sample_every = every;
-  // A power of two; 0 = never (all bits set: i & mask is 0 only for i = 0, which is skipped).
-  const uint64_t mask = every == 0 ? ~uint64_t{0} : every - 1;
-  const bool sampling = every != 0;
-  if (sampling) out.latency.reserve();  // its ~270 KB are allocated before the clock starts
+  const Sampler sample(job, now_ns() - w0, out);
   const Usage u0 = Usage::now();
   const int64_t t0 = now_ns();
   PhaseEnd end(job, t0);
@@ -32,7 +27,7 @@ PeerOutcome pingpong_a(Ch& ch, const PeerJob& job) {
     const uint64_t seq = job.warmup + i;
     last = end.last(i);
     fill_message(tx, seq, last ? kFlagLast : 0);
-    if (sampling && (i & mask) == 0) {
+    if (sample.due(i)) {
       const int64_t s = now_ns();
       ch.send(tx);
       size_t n = ch.recv(rx);
@@ -44,10 +39,7 @@ PeerOutcome pingpong_a(Ch& ch, const PeerJob& job) {
       check({rx.data(), n}, seq, job.size);
     }
   }
-  out.elapsed_ns = now_ns() - t0;
-  Usage::now().store_delta(u0, out);
-  out.messages = i;
-  out.bytes = i * job.size;
+  close_phase(out, u0, t0, i, job.size);
   out.verified = job.warmup + i;
   return out;
 }
@@ -73,10 +65,7 @@ PeerOutcome pingpong_b(Ch& ch, const PeerJob& job) {
     ++out.verified;
     if (read_header(got).flags & kFlagLast) break;
   }
-  out.elapsed_ns = now_ns() - t0;
-  Usage::now().store_delta(u0, out);
-  out.messages = out.verified - job.warmup;
-  out.bytes = out.messages * job.size;
+  close_phase(out, u0, t0, out.verified - job.warmup, job.size);
   return out;
 }
 
@@ -99,11 +88,7 @@ PeerOutcome pingpong_a_lossy(Ch& ch, const PeerJob& job) {
   };
   const int64_t w0 = now_ns();
   for (uint64_t seq = 0; seq < job.warmup; ++seq) round_trip(seq, 0);
-  const uint32_t every = sampling_interval(job, now_ns() - w0);
-  out.sample_every = every;
-  const uint64_t mask = every == 0 ? ~uint64_t{0} : every - 1;
-  const bool sampling = every != 0;
-  if (sampling) out.latency.reserve();  // its ~270 KB are allocated before the clock starts
+  const Sampler sample(job, now_ns() - w0, out);
   const Usage u0 = Usage::now();
   const int64_t t0 = now_ns();
   PhaseEnd end(job, t0);
@@ -111,7 +96,7 @@ PeerOutcome pingpong_a_lossy(Ch& ch, const PeerJob& job) {
   for (bool last = false; !last; ++i) {
     const uint64_t seq = job.warmup + i;
     last = end.last(i);
-    if (sampling && (i & mask) == 0) {
+    if (sample.due(i)) {
       const int64_t s = now_ns();
       const bool got = round_trip(seq, 0);
       if (got) out.latency.record(static_cast<uint64_t>(now_ns() - s));
@@ -120,12 +105,9 @@ PeerOutcome pingpong_a_lossy(Ch& ch, const PeerJob& job) {
       ok += round_trip(seq, 0) ? 1 : 0;
     }
   }
-  out.elapsed_ns = now_ns() - t0;
-  Usage::now().store_delta(u0, out);
+  close_phase(out, u0, t0, ok, job.size);
   end_lossy(ch, tx, rx, job.warmup + i, job.size);
-  out.messages = ok;
   out.lost = i - ok;
-  out.bytes = ok * job.size;
   out.verified = ok;
   return out;
 }

@@ -26,11 +26,8 @@ PeerOutcome stream_a(Ch& ch, const PeerJob& job) {
   // Reliable: the acknowledgement of the last message is in A's phase (its CPU account covers
   // delivery). Lossy: END may be re-sent after loss timeouts, which are not the channel's cost.
   if constexpr (!kLossy) finish_sending<Ch, false>(ch, tx, rx, job.warmup + i, job.size);
-  out.elapsed_ns = now_ns() - t0;
-  Usage::now().store_delta(u0, out);
+  close_phase(out, u0, t0, i, job.size);  // sent (lossy: B reports what was delivered)
   if constexpr (kLossy) finish_sending<Ch, true>(ch, tx, rx, job.warmup + i, job.size);
-  out.messages = i;  // sent (lossy: B reports what was delivered)
-  out.bytes = i * job.size;
   out.verified = 1;
   return out;
 }
@@ -56,14 +53,7 @@ PeerOutcome stream_b(Ch& ch, const PeerJob& job) {
     if (read_header(got).flags & kFlagLast) break;
   }
   // Rate is measured from the first to the last measured message: (count - 1) intervals.
-  out.elapsed_ns = now_ns() - first;
-  Usage::now().store_delta(u0, out);
-  out.verified = seq + 1;
-  out.messages = seq + 1 - job.warmup;
-  out.bytes = out.messages * job.size;
-  std::vector<std::byte> ack(job.size);
-  fill_message(ack, seq + 1, kFlagAck);
-  ch.send(ack);
+  finish_receiving(ch, out, u0, first, seq, job);
   return out;
 }
 
