@@ -357,6 +357,33 @@ struct FifoRef {
   }
 };
 
+void set_nodelay(int fd) {
+  const int one = 1;
+  check_errno("setsockopt(TCP_NODELAY)",
+              [&] { return ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); });
+}
+
+// The child of a stream-socket mechanism: connects to the parent's listener and echoes.
+template <class Addr>
+void connect_and_echo(int family, const Addr& addr, bool nodelay, std::byte* b, size_t n) {
+  Fd s = make_socket(family, SOCK_STREAM);
+  if (nodelay) set_nodelay(s.get());
+  check_errno("connect", [&] {
+    return ::connect(s.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+  });
+  while (read_all(s.get(), b, n) && write_all(s.get(), b, n)) {
+  }
+}
+
+// The parent of a stream-socket mechanism: accepts the child's connection, then closes the
+// listener. Invalid when the child died first.
+Fd accept_child(Fd& listener) {
+  Fd conn(parent_wait(
+      "accept", [&] { return ::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC); }));
+  listener.reset();
+  return conn;
+}
+
 // uds-stream: AF_UNIX SOCK_STREAM on a filesystem path; the parent listens and accepts, the
 // child connects. write(2) / read(2).
 struct UdsStreamRef {
@@ -370,18 +397,9 @@ struct UdsStreamRef {
     });
     check_errno("listen", [&] { return ::listen(listener.get(), 1); });
   }
-  void child(std::byte* b, size_t n) {
-    Fd s = make_socket(AF_UNIX, SOCK_STREAM);
-    check_errno("connect", [&] {
-      return ::connect(s.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
-    });
-    while (read_all(s.get(), b, n) && write_all(s.get(), b, n)) {
-    }
-  }
+  void child(std::byte* b, size_t n) { connect_and_echo(AF_UNIX, addr, false, b, n); }
   bool attach() {
-    conn.reset(parent_wait(
-        "accept", [&] { return ::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC); }));
-    listener.reset();
+    conn = accept_child(listener);
     return conn.valid();
   }
   bool round_trip(std::byte* b, size_t n) {
@@ -389,16 +407,10 @@ struct UdsStreamRef {
   }
 };
 
-// uds-seqpacket: socketpair(AF_UNIX, SOCK_SEQPACKET); one send(2), one recv(2) per message.
-struct UdsSeqpacketRef {
+// The message-socket mechanisms (uds-seqpacket, uds-dgram, udp): one connected socket per side;
+// the child echoes on b, the parent sends and receives on a. Each derived struct only sets them up.
+struct MessageSocketRef {
   Fd a, b;
-  explicit UdsSeqpacketRef(size_t) {
-    int sv[2];
-    check_errno("socketpair",
-                [&] { return ::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv); });
-    a.reset(sv[0]);
-    b.reset(sv[1]);
-  }
   void child(std::byte* buf, size_t n) {
     while (recv_msg(b.get(), buf, n) && send_msg(b.get(), buf, n)) {
     }
@@ -412,11 +424,21 @@ struct UdsSeqpacketRef {
   }
 };
 
+// uds-seqpacket: socketpair(AF_UNIX, SOCK_SEQPACKET); one send(2), one recv(2) per message.
+struct UdsSeqpacketRef : MessageSocketRef {
+  explicit UdsSeqpacketRef(size_t) {
+    int sv[2];
+    check_errno("socketpair",
+                [&] { return ::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv); });
+    a.reset(sv[0]);
+    b.reset(sv[1]);
+  }
+};
+
 // uds-dgram: AF_UNIX SOCK_DGRAM sockets bound to a.sock and b.sock in a private directory and
 // connected to each other; send(2) / recv(2).
-struct UdsDgramRef {
+struct UdsDgramRef : MessageSocketRef {
   PrivateDir dir;
-  Fd a, b;
   explicit UdsDgramRef(size_t) {
     const sockaddr_un aa = unix_address(dir.file("a.sock")), ba = unix_address(dir.file("b.sock"));
     a = make_socket(AF_UNIX, SOCK_DGRAM);
@@ -426,17 +448,6 @@ struct UdsDgramRef {
     check_errno("bind(b.sock)", [&] { return ::bind(b.get(), sa(ba), sizeof ba); });
     check_errno("connect(a->b)", [&] { return ::connect(a.get(), sa(ba), sizeof ba); });
     check_errno("connect(b->a)", [&] { return ::connect(b.get(), sa(aa), sizeof aa); });
-  }
-  void child(std::byte* buf, size_t n) {
-    while (recv_msg(b.get(), buf, n) && send_msg(b.get(), buf, n)) {
-    }
-  }
-  bool attach() {
-    b.reset();
-    return true;
-  }
-  bool round_trip(std::byte* buf, size_t n) {
-    return send_msg(a.get(), buf, n) && recv_msg(a.get(), buf, n);
   }
 };
 
@@ -456,12 +467,6 @@ sockaddr_in bound_address(int fd) {
   return a;
 }
 
-void set_nodelay(int fd) {
-  const int one = 1;
-  check_errno("setsockopt(TCP_NODELAY)",
-              [&] { return ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); });
-}
-
 // tcp: 127.0.0.1, ephemeral port, TCP_NODELAY on both ends; write(2) / read(2).
 struct TcpRef {
   Fd listener, conn;
@@ -475,19 +480,9 @@ struct TcpRef {
     check_errno("listen", [&] { return ::listen(listener.get(), 1); });
     addr = bound_address(listener.get());
   }
-  void child(std::byte* b, size_t n) {
-    Fd s = make_socket(AF_INET, SOCK_STREAM);
-    set_nodelay(s.get());
-    check_errno("connect", [&] {
-      return ::connect(s.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
-    });
-    while (read_all(s.get(), b, n) && write_all(s.get(), b, n)) {
-    }
-  }
+  void child(std::byte* b, size_t n) { connect_and_echo(AF_INET, addr, true, b, n); }
   bool attach() {
-    conn.reset(parent_wait(
-        "accept", [&] { return ::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC); }));
-    listener.reset();
+    conn = accept_child(listener);
     if (!conn.valid()) return false;
     set_nodelay(conn.get());
     return true;
@@ -501,9 +496,8 @@ struct TcpRef {
 // UDP may drop: the parent's socket has a 1 s receive timeout so that a lost datagram fails the
 // benchmark instead of hanging it (SO_RCVTIMEO adds no system call; ipcperf's udp backend
 // uses a receive timeout too).
-struct UdpRef {
+struct UdpRef : MessageSocketRef {
   static constexpr size_t kMaxPayload = 65507;  // 65535 - 20 (IPv4 header) - 8 (UDP header)
-  Fd a, b;
   explicit UdpRef(size_t n) {
     if (n > kMaxPayload) {
       throw Skip(fmt::format("udp: {} bytes exceed the IPv4 UDP payload limit of {} bytes", n,
@@ -526,17 +520,6 @@ struct UdpRef {
     const timeval tv{1, 0};
     check_errno("setsockopt(SO_RCVTIMEO)",
                 [&] { return ::setsockopt(a.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv); });
-  }
-  void child(std::byte* buf, size_t n) {
-    while (recv_msg(b.get(), buf, n) && send_msg(b.get(), buf, n)) {
-    }
-  }
-  bool attach() {
-    b.reset();
-    return true;
-  }
-  bool round_trip(std::byte* buf, size_t n) {
-    return send_msg(a.get(), buf, n) && recv_msg(a.get(), buf, n);
   }
 };
 

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <span>
 
 #include <sched.h>
 
@@ -31,46 +32,65 @@ std::optional<uint64_t> leading_uint(std::string_view s, std::string_view& rest)
 
 }  // namespace
 
-size_t parse_size(std::string_view s, std::string_view option) {
-  s = trim(s);
+namespace {
+
+struct Suffix {
+  std::string_view text;
+  uint64_t factor;
+};
+
+// A whole number with one of `suffixes` (or none), at most `limit` in all; nullopt otherwise.
+std::optional<uint64_t> number_with_suffix(std::string_view s, std::span<const Suffix> suffixes,
+                                           uint64_t limit) {
   std::string_view rest;
   auto v = leading_uint(s, rest);
   uint64_t mult = 1;
-  if (rest == "K" || rest == "k" || rest == "KiB")
-    mult = 1024;
-  else if (rest == "M" || rest == "m" || rest == "MiB")
-    mult = 1024 * 1024;
-  else if (rest == "G" || rest == "g" || rest == "GiB")
-    mult = 1024ULL * 1024 * 1024;
-  else if (!rest.empty())
-    v.reset();
-  if (!v || *v > (uint64_t{1} << 40) / mult) {
+  if (!rest.empty()) {
+    mult = 0;
+    for (const Suffix& x : suffixes) mult = rest == x.text ? x.factor : mult;
+  }
+  if (!v || mult == 0 || *v > limit / mult) return std::nullopt;
+  return *v * mult;
+}
+
+}  // namespace
+
+size_t parse_size(std::string_view s, std::string_view option) {
+  s = trim(s);
+  static constexpr Suffix kBinary[] = {{"K", 1024},        {"k", 1024},        {"KiB", 1024},
+                                       {"M", 1U << 20},     {"m", 1U << 20},     {"MiB", 1U << 20},
+                                       {"G", 1ULL << 30},   {"g", 1ULL << 30},   {"GiB", 1ULL << 30}};
+  const auto v = number_with_suffix(s, kBinary, uint64_t{1} << 40);
+  if (!v) {
     throw UsageError(
         fmt::format("{}: '{}' is not a size: use bytes with an optional K, M or G "
                     "suffix (powers of 1024), e.g. 64, 4K, 1M",
                     option, s));
   }
-  return static_cast<size_t>(*v * mult);
+  return static_cast<size_t>(*v);
 }
 
 uint64_t parse_count(std::string_view s, std::string_view option) {
   s = trim(s);
-  std::string_view rest;
-  auto v = leading_uint(s, rest);
-  uint64_t mult = 1;
-  if (rest == "k" || rest == "K")
-    mult = 1000;
-  else if (rest == "M" || rest == "m")
-    mult = 1000000;
-  else if (!rest.empty())
-    v.reset();
-  if (!v || *v > (uint64_t{1} << 50) / mult) {
+  static constexpr Suffix kDecimal[] = {{"k", 1000}, {"K", 1000}, {"M", 1000000}, {"m", 1000000}};
+  const auto v = number_with_suffix(s, kDecimal, uint64_t{1} << 50);
+  if (!v) {
     throw UsageError(
         fmt::format("{}: '{}' is not a count: use a whole number with an optional k "
                     "or M suffix (powers of 1000), e.g. 100000, 100k, 2M",
                     option, s));
   }
-  return *v * mult;
+  return *v;
+}
+
+void require_min_size(const std::vector<size_t>& sizes, size_t min, std::string_view what,
+                      std::string_view why) {
+  for (size_t s : sizes) {
+    if (s < min) {
+      throw UsageError(fmt::format("--sizes: {} bytes is too small{}: the minimum is {} bytes ({})",
+                                   s, what, min, why));
+    }
+  }
 }
 
 int64_t parse_duration_ns(std::string_view s, std::string_view option) {

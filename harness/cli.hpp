@@ -23,6 +23,9 @@ size_t parse_size(std::string_view s, std::string_view option);
 uint64_t parse_count(std::string_view s, std::string_view option);
 // "2", "2s", "500ms", "250us", "0.5" -> nanoseconds (a bare number is seconds).
 int64_t parse_duration_ns(std::string_view s, std::string_view option);
+// Throws UsageError for the first of `sizes` below `min` bytes, saying `why` that is the minimum.
+void require_min_size(const std::vector<size_t>& sizes, size_t min, std::string_view what,
+                      std::string_view why);
 // "a,b,c" -> {"a","b","c"}; empty items are an error.
 std::vector<std::string> split_list(std::string_view s, std::string_view option);
 

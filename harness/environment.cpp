@@ -601,78 +601,74 @@ struct EnvWriter {
 };
 
 void write_cpu_and_placement(const nlohmann::json& env, const EnvWriter& out) {
-  auto section = [&](const std::string& s) { out.section(s); };
-  auto line = [&](const std::string& l, const std::string& v) { out.line(l, v); };
-  section("CPU");
-  line("model", str(env, "cpu_model"));
-  line("vendor", str(env, "cpu_vendor"));
-  line("microcode", str(env, "cpu_microcode"));
-  line("online CPUs", fmt::format("{} ({})", str(env, "online_cpus"), str(env, "num_cpus")));
-  line("allowed CPUs", str(env, "allowed_cpus"));
-  line("SMT", str(env, "smt"));
-  line("NUMA nodes", str(env, "numa_nodes"));
+  out.section("CPU");
+  out.line("model", str(env, "cpu_model"));
+  out.line("vendor", str(env, "cpu_vendor"));
+  out.line("microcode", str(env, "cpu_microcode"));
+  out.line("online CPUs", fmt::format("{} ({})", str(env, "online_cpus"), str(env, "num_cpus")));
+  out.line("allowed CPUs", str(env, "allowed_cpus"));
+  out.line("SMT", str(env, "smt"));
+  out.line("NUMA nodes", str(env, "numa_nodes"));
 
-  section(fmt::format("Placement (--cpus {})", str(env, "cpus_pinned")));
+  out.section(fmt::format("Placement (--cpus {})", str(env, "cpus_pinned")));
   if (env.contains("pinned_cpus") && env["pinned_cpus"].is_array() && !env["pinned_cpus"].empty()) {
     for (const auto& p : env["pinned_cpus"]) {
-      line(fmt::format("CPU {} (peer {})", p["cpu"].dump(), p.value("role", "?")),
+      out.line(fmt::format("CPU {} (peer {})", p["cpu"].dump(), p.value("role", "?")),
            fmt::format("core {}, package {}, NUMA node {}, siblings {}, governor {}, "
                        "isolated {}",
                        str(p, "core_id"), str(p, "package_id"), str(p, "numa_node"),
                        str(p, "thread_siblings"), str(p, "governor"), str(p, "isolated")));
     }
   } else {
-    line("pinned", "no: the scheduler places the peers");
+    out.line("pinned", "no: the scheduler places the peers");
   }
-  line("SMT siblings",
+  out.line("SMT siblings",
        env.value("smt_siblings", false) ? "yes: the two peers share one core" : "no");
-  line("suggested --cpus", str(env, "suggested_cpus"));
+  out.line("suggested --cpus", str(env, "suggested_cpus"));
 }
 
 void write_system(const nlohmann::json& env, const EnvWriter& out) {
-  auto section = [&](const std::string& s) { out.section(s); };
-  auto line = [&](const std::string& l, const std::string& v) { out.line(l, v); };
-  section("Frequency");
-  line("governor", str(env, "governor"));
-  line("cpufreq driver", str(env, "cpufreq_driver"));
-  line("boost/turbo", str(env, "boost") + (str(env, "boost_source") == kUnknown
+  out.section("Frequency");
+  out.line("governor", str(env, "governor"));
+  out.line("cpufreq driver", str(env, "cpufreq_driver"));
+  out.line("boost/turbo", str(env, "boost") + (str(env, "boost_source") == kUnknown
                                                ? std::string()
                                                : " (" + str(env, "boost_source") + ")"));
-  line("MHz (cpuinfo)", str(env, "mhz_per_cpu"));
+  out.line("MHz (cpuinfo)", str(env, "mhz_per_cpu"));
 
-  section("Kernel");
-  line("kernel", str(env, "kernel"));
-  line("idle driver",
+  out.section("Kernel");
+  out.line("kernel", str(env, "kernel"));
+  out.line("idle driver",
        fmt::format("{} (governor {})", str(env, "cpuidle_driver"), str(env, "cpuidle_governor")));
-  line("isolated CPUs",
+  out.line("isolated CPUs",
        fmt::format("{} (isolcpus: {})", str(env, "isolated_cpus"), str(env, "cmdline_isolcpus")));
-  line("nohz_full CPUs", fmt::format("{} (nohz_full: {})", str(env, "nohz_full_cpus"),
+  out.line("nohz_full CPUs", fmt::format("{} (nohz_full: {})", str(env, "nohz_full_cpus"),
                                      str(env, "cmdline_nohz_full")));
-  line("rcu_nocbs", str(env, "cmdline_rcu_nocbs"));
-  line("irqaffinity", str(env, "cmdline_irqaffinity"));
+  out.line("rcu_nocbs", str(env, "cmdline_rcu_nocbs"));
+  out.line("irqaffinity", str(env, "cmdline_irqaffinity"));
   if (env.contains("load_avg") && env["load_avg"].is_array() && env["load_avg"].size() == 3) {
-    line("load average",
+    out.line("load average",
          fmt::format("{:.2f} {:.2f} {:.2f}", env["load_avg"][0].get<double>(),
                      env["load_avg"][1].get<double>(), env["load_avg"][2].get<double>()));
   } else {
-    line("load average", kUnknown);
+    out.line("load average", kUnknown);
   }
 
-  section("Virtualization");
-  line("virtualization", str(env, "virtualization"));
-  line("DMI vendor, product",
+  out.section("Virtualization");
+  out.line("virtualization", str(env, "virtualization"));
+  out.line("DMI vendor, product",
        fmt::format("{}, {}", str(env, "dmi_sys_vendor"), str(env, "dmi_product_name")));
 
-  section("Build");
-  line("ipcperf", fmt::format("{} (git {}, {} build)", str(env, "ipcperf_version"),
+  out.section("Build");
+  out.line("ipcperf", fmt::format("{} (git {}, {} build)", str(env, "ipcperf_version"),
                               str(env, "git_revision"), str(env, "build_type")));
-  line("compiler", str(env, "compiler"));
-  line("flags", str(env, "compiler_flags"));
+  out.line("compiler", str(env, "compiler"));
+  out.line("flags", str(env, "compiler_flags"));
 
-  section("Timer");
-  line("clock", str(env, "timer"));
+  out.section("Timer");
+  out.line("clock", str(env, "timer"));
   if (env.contains("timer_cost_ns") && env["timer_cost_ns"].is_number()) {
-    line("cost", fmt::format("{:.1f} ns per read", env["timer_cost_ns"].get<double>()));
+    out.line("cost", fmt::format("{:.1f} ns per read", env["timer_cost_ns"].get<double>()));
   }
 }
 

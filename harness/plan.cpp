@@ -46,14 +46,9 @@ void check_run_options(const RunOptions& opt) {
     throw UsageError(
         fmt::format("--timeout: {} is not allowed: seconds above zero", opt.timeout_s));
   }
-  for (size_t s : opt.sizes) {
-    if (s < kMinMessageSize) {
-      throw UsageError(fmt::format(
-          "--sizes: {} bytes is too small: the minimum is {} bytes (every message carries its "
-          "8-byte sequence number, 4-byte size and 4-byte flags)",
-          s, kMinMessageSize));
-    }
-  }
+  require_min_size(opt.sizes, kMinMessageSize, "",
+                   "every message carries its 8-byte sequence number, 4-byte size and 4-byte "
+                   "flags");
   for (Workload w : opt.workloads) workload_def(w).check(opt);
 }
 

@@ -10,14 +10,8 @@ namespace {
 
 void check(const RunOptions& opt) {
   if (opt.rates.empty()) throw UsageError("--rate: no rate given for the paced workload");
-  for (size_t s : opt.sizes) {
-    if (s < kPacedMinSize) {
-      throw UsageError(fmt::format(
-          "--sizes: {} bytes is too small for the paced workload: the minimum is {} bytes "
-          "(the header and the 8-byte intended send time)",
-          s, kPacedMinSize));
-    }
-  }
+  require_min_size(opt.sizes, kPacedMinSize, " for the paced workload",
+                   "the header and the 8-byte intended send time");
 }
 
 std::vector<CaseVariant> variants(const RunOptions& opt) {

@@ -21,10 +21,14 @@
 
 #include "ipcperf/backend.hpp"
 #include "registry.hpp"
+#include "support/backend_support.hpp"
 #include "ipcperf/message.hpp"
 #include "ipcperf/objects.hpp"
 
 namespace ipcperf {
+using testing_support::backend_waits;
+using testing_support::fork_endpoint_b;
+using testing_support::message;
 namespace {
 
 // Objects named after this test process: /dev/shm, /dev/mqueue, private directories (FIFOs,
@@ -49,12 +53,6 @@ std::vector<std::string> surviving_sysv_queues(const std::vector<std::string>& o
 // Thrown by endpoint B running as a thread to vanish without a word (a process would _exit).
 struct Vanish {};
 
-std::vector<std::byte> message(uint64_t seq, size_t size, uint32_t flags = 0) {
-  std::vector<std::byte> m(size);
-  fill_message(m, seq, flags);
-  return m;
-}
-
 // One instance per backend and wait strategy it supports: spinning, yielding and sleeping paths
 // each have their own full-buffer, wake-up and peer-death code.
 struct Param {
@@ -64,12 +62,7 @@ struct Param {
 
 std::vector<Param> all_params() {
   std::vector<Param> out;
-  for (const auto& name : backend_names()) {
-    const WaitSet waits = make_backend(name)->info().waits;
-    for (Wait w : {Wait::kSpin, Wait::kYield, Wait::kBlock}) {
-      if (waits.has(w)) out.push_back({name, w});
-    }
-  }
+  for (const auto& [name, w] : backend_waits()) out.push_back({name, w});
   return out;
 }
 
@@ -150,20 +143,7 @@ class Conformance : public ::testing::TestWithParam<Param> {
       a_ = backend_->open(ep_.spec, Role::kA, opt_);
       return a_.get();
     }
-    child_ = ::fork();
-    if (child_ == 0) {
-      int code = 0;
-      try {
-        ep_.keep_only(Role::kB);
-        auto ch = backend_->open(ep_.spec, Role::kB, opt_);
-        code = b(*ch);
-      } catch (const std::exception& e) {
-        fmt::print(stderr, "endpoint B: {}\n", e.what());
-        code = 100;
-      }
-      ::_exit(code);
-    }
-    ep_.keep_only(Role::kA);
+    child_ = fork_endpoint_b(*backend_, ep_, opt_, b);
     a_ = backend_->open(ep_.spec, Role::kA, opt_);
     return a_.get();
   }

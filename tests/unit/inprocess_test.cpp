@@ -14,29 +14,17 @@
 
 #include "ipcperf/backend.hpp"
 #include "registry.hpp"
+#include "support/backend_support.hpp"
 #include "ipcperf/message.hpp"
 #include "protocol.hpp"
 
 namespace ipcperf {
+using testing_support::backend_waits;
+using testing_support::fork_endpoint_b;
+using testing_support::message;
 namespace {
 
-std::vector<std::byte> message(uint64_t seq, size_t size, uint32_t flags = 0) {
-  std::vector<std::byte> m(size);
-  fill_message(m, seq, flags);
-  return m;
-}
-
-std::vector<std::tuple<std::string, Wait>> cases() {
-  std::vector<std::tuple<std::string, Wait>> out;
-  for (const auto& name : backend_names()) {
-    auto b = make_backend(name);
-    if (b->info().family != Family::kInProcess) continue;
-    for (Wait w : {Wait::kSpin, Wait::kYield, Wait::kBlock}) {
-      if (b->info().waits.has(w)) out.emplace_back(name, w);
-    }
-  }
-  return out;
-}
+std::vector<std::tuple<std::string, Wait>> cases() { return backend_waits(Family::kInProcess); }
 
 class InProcess : public ::testing::TestWithParam<std::tuple<std::string, Wait>> {
  protected:

@@ -3,14 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include "support/backend_support.hpp"
+
 namespace ipcperf {
 namespace {
 
-std::vector<std::byte> msg(uint64_t seq, size_t size) {
-  std::vector<std::byte> m(size);
-  fill_message(m, seq);
-  return m;
-}
+using testing_support::message;
+std::vector<std::byte> msg(uint64_t seq, size_t size) { return message(seq, size); }
 
 TEST(Message, IntactMessagesVerify) {
   for (size_t size : {16UL, 17UL, 23UL, 24UL, 64UL, 4095UL, 65536UL}) {

@@ -16,30 +16,18 @@
 #include "ipcperf/objects.hpp"
 #include "ipcperf/backends/shm_mutex.hpp"
 #include "registry.hpp"
+#include "support/backend_support.hpp"
 #include "ipcperf/message.hpp"
 
 namespace ipcperf {
+using testing_support::backend_waits;
+using testing_support::fork_endpoint_b;
+using testing_support::message;
 
 
 namespace {
 
-std::vector<std::byte> message(uint64_t seq, size_t size) {
-  std::vector<std::byte> m(size);
-  fill_message(m, seq);
-  return m;
-}
-
-std::vector<std::tuple<std::string, Wait>> cases() {
-  std::vector<std::tuple<std::string, Wait>> out;
-  for (const auto& name : backend_names()) {
-    auto b = make_backend(name);
-    if (b->info().family != Family::kSharedMemory) continue;
-    for (Wait w : {Wait::kSpin, Wait::kYield, Wait::kBlock}) {
-      if (b->info().waits.has(w)) out.emplace_back(name, w);
-    }
-  }
-  return out;
-}
+std::vector<std::tuple<std::string, Wait>> cases() { return backend_waits(Family::kSharedMemory); }
 
 class ShmWaits : public ::testing::TestWithParam<std::tuple<std::string, Wait>> {
  protected:
@@ -65,20 +53,7 @@ class ShmWaits : public ::testing::TestWithParam<std::tuple<std::string, Wait>> 
     backend_->check(opt_);
     ep_ = backend_->prepare(opt_);
     prepared_ = true;
-    child_ = ::fork();
-    if (child_ == 0) {
-      int code = 0;
-      try {
-        ep_.keep_only(Role::kB);
-        auto ch = backend_->open(ep_.spec, Role::kB, opt_);
-        code = b(*ch);
-      } catch (const std::exception& e) {
-        fmt::print(stderr, "endpoint B: {}\n", e.what());
-        code = 100;
-      }
-      ::_exit(code);
-    }
-    ep_.keep_only(Role::kA);
+    child_ = fork_endpoint_b(*backend_, ep_, opt_, b);
     return backend_->open(ep_.spec, Role::kA, opt_);
   }
   int join() {
