@@ -1,21 +1,15 @@
 #include "ipcperf/backend.hpp"
 
-#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 
-#include <dirent.h>
 #include <fcntl.h>
-#include <mqueue.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
 #include "ipcperf/backend_impl.hpp"
 #include "ipcperf/message.hpp"
-#include "ipcperf/objects.hpp"
-#include "ipcperf/shm.hpp"
 
 namespace ipcperf {
 
@@ -113,11 +107,6 @@ void Backend::check(const ChannelOptions& opt) const {
   }
 }
 
-std::string make_object_name() {
-  static std::atomic<unsigned> counter{0};
-  return fmt::format("ipcperf-{}-{}", ::getpid(), counter.fetch_add(1));
-}
-
 std::unique_ptr<Backend> make_backend(std::string_view name) {
   for (const auto& e : registry()) {
     if (e.name == name) return e.make();
@@ -131,66 +120,7 @@ std::vector<std::string> backend_names() {
   return v;
 }
 
-namespace {
-// The pid in "ipcperf-<pid>-<n>", or 0 when the name is not ours.
-pid_t owner_of(std::string_view name) {
-  constexpr std::string_view kPrefix = "ipcperf-";
-  if (name.substr(0, kPrefix.size()) != kPrefix) return 0;
-  name.remove_prefix(kPrefix.size());
-  pid_t pid = 0;
-  size_t i = 0;
-  for (; i < name.size() && name[i] >= '0' && name[i] <= '9'; ++i) pid = pid * 10 + (name[i] - '0');
-  if (i == 0 || i >= name.size() || name[i] != '-') return 0;
-  return pid;
-}
-
-bool dead(pid_t pid) { return ::kill(pid, 0) != 0 && errno == ESRCH; }
-}  // namespace
-
-namespace {
-
-// Calls f(dir, name, owner pid) for each entry of dir named ipcperf-<pid>-*.
-template <class F>
-void for_each_named(const std::string& dir, F&& f) {
-  if (DIR* d = ::opendir(dir.c_str())) {
-    while (dirent* e = ::readdir(d)) {
-      if (const pid_t pid = owner_of(e->d_name); pid > 0) f(std::string(e->d_name), pid);
-    }
-    ::closedir(d);
-  }
-}
-
-}  // namespace
-
-std::vector<std::string> sweep_stale_objects() {
-  std::vector<std::string> removed;
-  for_each_named("/dev/shm", [&](const std::string& n, pid_t pid) {
-    if (dead(pid) && ShmRegion::unlink(n)) removed.push_back("/dev/shm/" + n);
-  });
-  for_each_named("/dev/mqueue", [&](const std::string& n, pid_t pid) {
-    if (dead(pid) && ::mq_unlink(("/" + n).c_str()) == 0) removed.push_back("/dev/mqueue/" + n);
-  });
-  const std::string base = temp_base();
-  for_each_named(base, [&](const std::string& n, pid_t pid) {
-    if (!dead(pid)) return;
-    auto r = remove_private_dir(base + "/" + n);
-    removed.insert(removed.end(), r.begin(), r.end());
-  });
-  return removed;
-}
-
-std::vector<std::string> objects_of(pid_t pid) {
-  std::vector<std::string> found;
-  auto collect = [&](const std::string& dir) {
-    for_each_named(dir, [&](const std::string& n, pid_t owner) {
-      if (owner == pid) found.push_back(dir + "/" + n);
-    });
-  };
-  collect("/dev/shm");
-  collect("/dev/mqueue");
-  collect(temp_base());
-  return found;
-}
+// make_object_name, sweep_stale_objects and objects_of live in objects.cpp.
 
 // ---- message.hpp -------------------------------------------------------------------------
 

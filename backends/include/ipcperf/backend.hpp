@@ -141,7 +141,7 @@ class Backend {
 };
 
 // "ipcperf-<pid>-<n>": pid of the creating (supervisor) process, n counts per process. The stale
-// sweep removes objects whose pid is dead.
+// sweep removes objects whose pid is dead. Declared again, with the sweep, in objects.hpp.
 std::string make_object_name();
 
 // The explicit registry, in display order.
@@ -154,9 +154,8 @@ std::span<const RegistryEntry> registry();
 std::unique_ptr<Backend> make_backend(std::string_view name);
 std::vector<std::string> backend_names();
 
-// Removes the IPC objects of ipcperf processes that are no longer alive: /dev/shm and
-// /dev/mqueue entries named ipcperf-<pid>-*, private directories $TMPDIR/ipcperf-<pid>-*
-// (FIFOs, socket paths) and the System V queues recorded in them. Returns what was removed.
+// Removes the IPC objects of ipcperf processes that are no longer alive, and only objects of
+// ours (objects.hpp says how that is checked). Returns what was removed.
 std::vector<std::string> sweep_stale_objects();
 
 // Every object that exists now and was named after `pid` (the leak check of the tests).
