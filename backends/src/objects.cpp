@@ -207,7 +207,8 @@ Record read_record(int dirfd, const char* name, const std::string& dir, std::str
     if (got == text.size()) return Record::kRead;
     why = "could not be read whole";
   }
-  r.left_alone.push_back(fmt::format("{}: {}; the directory and its queues are left alone", path, why));
+  r.left_alone.push_back(
+      fmt::format("{}: {}; the directory and its queues are left alone", path, why));
   return Record::kRefused;
 }
 
@@ -240,7 +241,8 @@ void remove_recorded_posix_queues(const std::string& text, pid_t owner, const st
       r.left_alone.push_back(
           fmt::format("POSIX message queue {}: fstat: {}", name, error_text(err)));
     } else if (st.st_uid != ::geteuid()) {
-      r.left_alone.push_back(fmt::format("POSIX message queue {}: {}", name, owner_text(st.st_uid)));
+      r.left_alone.push_back(
+          fmt::format("POSIX message queue {}: {}", name, owner_text(st.st_uid)));
     } else if (::mq_unlink(name.c_str()) == 0) {
       r.removed.push_back(fmt::format("POSIX message queue {}", name));
     }
@@ -249,8 +251,7 @@ void remove_recorded_posix_queues(const std::string& text, pid_t owner, const st
 
 // Removes the System V queues named in a record (lines "msqid msg_ctime") when they are still
 // the queues recorded and ours.
-void remove_recorded_sysv_queues(const std::string& text, const std::string& dir,
-                                 SweepReport& r) {
+void remove_recorded_sysv_queues(const std::string& text, const std::string& dir, SweepReport& r) {
   std::istringstream in(text);
   long long id = 0;
   long long ctime = 0;
@@ -337,8 +338,8 @@ void remove_private_dir_at(int parent_fd, const std::string& parent, const std::
       if (::unlinkat(d.fd(), n.c_str(), 0) == 0) {
         r.removed.push_back(join(path, n));
       } else if (errno != ENOENT) {
-        r.left_alone.push_back(fmt::format(
-            "{}: {}", join(path, n), errno == EISDIR ? "a directory" : error_text(errno)));
+        r.left_alone.push_back(fmt::format("{}: {}", join(path, n),
+                                           errno == EISDIR ? "a directory" : error_text(errno)));
       }
     }
   }
@@ -401,8 +402,8 @@ void sweep_private_root(const std::string& root, bool personal, const std::strin
   Dir d(open_dir_at(AT_FDCWD, root, /*nofollow=*/personal));
   if (!d.valid()) {
     if (personal && errno != ENOENT) {
-      r.left_alone.push_back(fmt::format("{}: {}; private directories go into {}", root,
-                                         open_dir_error(errno), temp));
+      r.left_alone.push_back(
+          fmt::format("{}: {}; private directories go into {}", root, open_dir_error(errno), temp));
     }
     return;
   }
@@ -502,8 +503,8 @@ size_t private_dir_max_length() {
 
 std::string make_private_dir() {
   static std::atomic<unsigned> counter{0};
-  std::string templ = fmt::format("{}/ipcperf-{}-d{}.XXXXXX", private_root(), ::getpid(),
-                                  counter.fetch_add(1));
+  std::string templ =
+      fmt::format("{}/ipcperf-{}-d{}.XXXXXX", private_root(), ::getpid(), counter.fetch_add(1));
   if (::mkdtemp(templ.data()) == nullptr) {
     throw_errno(fmt::format("mkdtemp(\"{}\")", templ), "set TMPDIR to a writable directory");
   }

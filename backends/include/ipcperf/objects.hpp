@@ -48,7 +48,7 @@ std::string make_object_name();
 
 // The pid in a name of the given shape (see the top of the file), or nullopt when the name is
 // not exactly that shape.
-std::optional<pid_t> pid_of_shm_name(std::string_view name);         // ipcperf-<pid>-<n>
+std::optional<pid_t> pid_of_shm_name(std::string_view name);          // ipcperf-<pid>-<n>
 std::optional<pid_t> pid_of_posix_queue_name(std::string_view name);  // [/]ipcperf-<pid>-<n>-<sfx>
 std::optional<pid_t> pid_of_private_dir_name(std::string_view name);  // ipcperf-<pid>-d<n>.XXXXXX
 
