@@ -112,8 +112,12 @@ int cmd_run(const RunArgs& a, const std::vector<std::string>& argv) {
   const RunOptions opt = resolve_run_options(a, argv);
   const Plan plan = build_plan(opt);
   install_interrupt_handler();
-  for (const auto& removed : sweep_stale_objects()) {
-    fmt::print(stderr, "ipcperf: removed a stale object of a dead run: {}\n", removed);
+  const SweepReport swept = sweep_stale_objects(ObjectRoots::of_this_machine());
+  if (!opt.quiet) {
+    for (const auto& removed : swept.removed)
+      fmt::print(stderr, "ipcperf: removed a stale object of a dead run: {}\n", removed);
+    for (const auto& left : swept.left_alone)
+      fmt::print(stderr, "ipcperf: left alone (named like ours, not ours): {}\n", left);
   }
   RunResult result;
   result.context = collect_context(opt);
@@ -234,10 +238,16 @@ int cmd_env(bool json, const std::string& cpus_arg, bool cpus_given) {
 }
 
 int cmd_clean() {
-  auto removed = sweep_stale_objects();
-  for (const auto& r : removed) fmt::print("removed {}\n", r);
-  fmt::print("{} stale object{} removed (objects of live ipcperf processes are kept)\n",
-             removed.size(), removed.size() == 1 ? "" : "s");
+  const SweepReport swept = sweep_stale_objects(ObjectRoots::of_this_machine());
+  for (const auto& r : swept.removed) fmt::print("removed {}\n", r);
+  for (const auto& l : swept.left_alone) fmt::print("left alone {}\n", l);
+  fmt::print("{} stale object{} removed (objects of live ipcperf processes are kept){}\n",
+             swept.removed.size(), swept.removed.size() == 1 ? "" : "s",
+             swept.left_alone.empty()
+                 ? ""
+                 : fmt::format("; {} named like ours but not made by this user's ipcperf, left "
+                               "alone",
+                               swept.left_alone.size()));
   return kExitOk;
 }
 

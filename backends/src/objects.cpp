@@ -1,12 +1,18 @@
 #include "ipcperf/objects.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <climits>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <mqueue.h>
 #include <signal.h>
 #include <sys/msg.h>
@@ -15,15 +21,410 @@
 
 #include <fmt/format.h>
 
-#include "ipcperf/shm.hpp"
 #include "ipcperf/sys.hpp"
 
 namespace ipcperf {
 
 namespace {
+
 constexpr const char* kSysvRecord = "sysv-msqids";
 constexpr const char* kPosixMqRecord = "posix-mqs";
+constexpr std::string_view kPrefix = "ipcperf-";
+// Far more than two queues' lines; a larger "record" was not written by us.
+constexpr off_t kMaxRecordBytes = 1 << 16;
+constexpr size_t kMaxDigits = 10;  // 4294967295, the largest counter; pids are smaller
+
+// ---- names ---------------------------------------------------------------------------------
+
+// Takes a decimal number without sign or leading zero off the front of s.
+std::optional<uint64_t> take_number(std::string_view& s) {
+  size_t i = 0;
+  uint64_t v = 0;
+  for (; i < s.size() && i <= kMaxDigits && s[i] >= '0' && s[i] <= '9'; ++i) {
+    v = v * 10 + static_cast<uint64_t>(s[i] - '0');
+  }
+  if (i == 0 || i > kMaxDigits || (i > 1 && s[0] == '0')) return std::nullopt;
+  s.remove_prefix(i);
+  return v;
+}
+
+// Takes "ipcperf-<pid>-" off the front of s; returns the pid.
+std::optional<pid_t> take_prefix_pid(std::string_view& s) {
+  if (s.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
+  s.remove_prefix(kPrefix.size());
+  const auto pid = take_number(s);
+  if (!pid || *pid == 0 || *pid > static_cast<uint64_t>(INT32_MAX)) return std::nullopt;
+  if (s.empty() || s[0] != '-') return std::nullopt;
+  s.remove_prefix(1);
+  return static_cast<pid_t>(*pid);
+}
+
+bool is_alnum(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+// No signal is sent; EPERM means alive (another user's process).
+bool dead(pid_t pid) { return ::kill(pid, 0) != 0 && errno == ESRCH; }
+
+// ---- checks --------------------------------------------------------------------------------
+
+std::string join(const std::string& dir, std::string_view name) {
+  if (!dir.empty() && dir.back() == '/') return dir + std::string(name);
+  return fmt::format("{}/{}", dir, name);
+}
+
+std::string mode_text(mode_t m) { return fmt::format("{:04o}", m & 07777); }
+
+std::string error_text(int err) {
+  return fmt::format("{} ({})", std::strerror(err), errno_name(err));
+}
+
+std::string owner_text(uid_t uid) {
+  return fmt::format("owned by uid {}, not {}", uid, ::geteuid());
+}
+
+// Why a directory is not a private one of ours (owner the effective uid, mode 0700); "" if it is.
+std::string not_private(const struct stat& st) {
+  if (!S_ISDIR(st.st_mode)) return "not a directory";
+  if (st.st_uid != ::geteuid()) return owner_text(st.st_uid);
+  if ((st.st_mode & 07777) != 0700) return fmt::format("mode {}, not 0700", mode_text(st.st_mode));
+  return "";
+}
+
+// Why an entry (lstat) is not a regular file of ours; "" if it is.
+std::string not_own_file(const struct stat& st) {
+  if (S_ISLNK(st.st_mode)) return "a symbolic link";
+  if (!S_ISREG(st.st_mode)) return "not a regular file";
+  if (st.st_uid != ::geteuid()) return owner_text(st.st_uid);
+  return "";
+}
+
+// Why an open of a directory with O_NOFOLLOW|O_DIRECTORY failed.
+std::string open_dir_error(int err) {
+  if (err == ELOOP) return "a symbolic link";
+  if (err == ENOTDIR) return "not a directory";
+  return error_text(err);
+}
+
+// Opens a directory relative to dirfd (AT_FDCWD: a path), never through a final symbolic link.
+// O_NONBLOCK: something else planted under the name (a FIFO) must not make the open wait.
+int open_dir_at(int dirfd, const std::string& name, bool nofollow = true) {
+  return retry_eintr([&] {
+    return ::openat(dirfd, name.c_str(),
+                    O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
+  });
+}
+
+// A directory stream that owns its descriptor: the listing and the unlinkat()s use the same
+// descriptor, so that removing a directory's entries needs no second one (fd limits).
+class Dir {
+ public:
+  Dir() = default;
+  explicit Dir(int fd) noexcept {
+    if (fd < 0) return;
+    d_ = ::fdopendir(fd);
+    if (d_ == nullptr) ::close(fd);
+  }
+  Dir(Dir&& o) noexcept : d_(std::exchange(o.d_, nullptr)) {}
+  Dir& operator=(Dir&& o) noexcept {
+    if (this != &o) {
+      if (d_ != nullptr) ::closedir(d_);
+      d_ = std::exchange(o.d_, nullptr);
+    }
+    return *this;
+  }
+  Dir(const Dir&) = delete;
+  Dir& operator=(const Dir&) = delete;
+  ~Dir() {
+    if (d_ != nullptr) ::closedir(d_);
+  }
+  [[nodiscard]] bool valid() const { return d_ != nullptr; }
+  [[nodiscard]] int fd() const { return ::dirfd(d_); }
+  // The names in the directory, without "." and "..".
+  std::vector<std::string> names() {
+    std::vector<std::string> out;
+    ::rewinddir(d_);
+    while (dirent* e = ::readdir(d_)) {
+      const std::string_view n = e->d_name;
+      if (n != "." && n != "..") out.emplace_back(n);
+    }
+    return out;
+  }
+
+ private:
+  DIR* d_ = nullptr;
+};
+
+// ---- records -------------------------------------------------------------------------------
+
+void append_record(const std::string& dir, const char* name, const std::string& line) {
+  const std::string path = join(dir, name);
+  Fd f(retry_eintr([&] {
+    return ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  }));
+  if (!f.valid()) {
+    throw_errno(fmt::format("open(\"{}\", O_WRONLY|O_APPEND|O_CREAT)", path),
+                errno == EMFILE ? "raise the descriptor limit (ulimit -n)" : "");
+  }
+  // The umask may only have removed bits: say 0600 exactly.
+  check_errno(fmt::format("fchmod(\"{}\", 0600)", path), [&] { return ::fchmod(f.get(), 0600); });
+  write_full(f.get(), line.data(), line.size(), path);
+  if (::close(f.release()) != 0) throw_errno(fmt::format("close(\"{}\")", path));
+}
+
+enum class Record { kAbsent, kRead, kRefused };
+
+// Reads record `name` of the private directory open at dirfd, when it is a regular file of ours
+// that nobody else can write and of a size we could have written.
+Record read_record(int dirfd, const char* name, const std::string& dir, std::string& text,
+                   SweepReport& r) {
+  const std::string path = join(dir, name);
+  Fd f(retry_eintr(
+      [&] { return ::openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC); }));
+  std::string why;
+  struct stat st {};
+  if (!f.valid()) {
+    if (errno == ENOENT) return Record::kAbsent;
+    why = errno == ELOOP ? "a symbolic link" : error_text(errno);
+  } else if (::fstat(f.get(), &st) != 0) {
+    why = error_text(errno);
+  } else {
+    why = not_own_file(st);
+    if (why.empty() && (st.st_mode & 022) != 0) {
+      why = fmt::format("mode {}, writable by others", mode_text(st.st_mode));
+    } else if (why.empty() && st.st_size > kMaxRecordBytes) {
+      why = fmt::format("{} bytes, more than a record of ours", st.st_size);
+    }
+  }
+  if (why.empty()) {
+    text.assign(static_cast<size_t>(st.st_size), '\0');
+    size_t got = 0;
+    while (got < text.size()) {
+      const ssize_t n = retry_eintr([&] { return ::read(f.get(), &text[got], text.size() - got); });
+      if (n <= 0) break;
+      got += static_cast<size_t>(n);
+    }
+    if (got == text.size()) return Record::kRead;
+    why = "could not be read whole";
+  }
+  r.left_alone.push_back(
+      fmt::format("{}: {}; the directory and its queues are left alone", path, why));
+  return Record::kRefused;
+}
+
+// Unlinks the POSIX queues named in a record of the private directory `dir` of `owner`: names of
+// that pid only, queues owned by the effective uid only.
+void remove_recorded_posix_queues(const std::string& text, pid_t owner, const std::string& dir,
+                                  SweepReport& r) {
+  std::istringstream in(text);
+  for (std::string name; std::getline(in, name);) {
+    if (name.empty()) continue;
+    if (name[0] != '/' || pid_of_posix_queue_name(name) != owner) {
+      r.left_alone.push_back(fmt::format(
+          "POSIX message queue \"{}\" recorded in {}: not a name of pid {}", name, dir, owner));
+      continue;
+    }
+    // Opened (not created) to see its owner: fstat on a queue descriptor gives the uid.
+    const mqd_t q = ::mq_open(name.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (q < 0) {
+      if (errno != ENOENT) {
+        r.left_alone.push_back(
+            fmt::format("POSIX message queue {}: mq_open: {}", name, error_text(errno)));
+      }
+      continue;
+    }
+    struct stat st {};
+    const int rc = ::fstat(q, &st);
+    const int err = errno;
+    ::mq_close(q);
+    if (rc != 0) {
+      r.left_alone.push_back(
+          fmt::format("POSIX message queue {}: fstat: {}", name, error_text(err)));
+    } else if (st.st_uid != ::geteuid()) {
+      r.left_alone.push_back(
+          fmt::format("POSIX message queue {}: {}", name, owner_text(st.st_uid)));
+    } else if (::mq_unlink(name.c_str()) == 0) {
+      r.removed.push_back(fmt::format("POSIX message queue {}", name));
+    }
+  }
+}
+
+// Removes the System V queues named in a record (lines "msqid msg_ctime") when they are still
+// the queues recorded and ours.
+void remove_recorded_sysv_queues(const std::string& text, const std::string& dir, SweepReport& r) {
+  std::istringstream in(text);
+  long long id = 0;
+  long long ctime = 0;
+  while (in >> id >> ctime) {
+    if (id < 0 || id > INT_MAX) continue;
+    const int msqid = static_cast<int>(id);
+    msqid_ds ds{};
+    if (::msgctl(msqid, IPC_STAT, &ds) != 0) {
+      // EINVAL / EIDRM: gone already (a peer's watchdog, or a cleanup that ran).
+      if (errno != EINVAL && errno != EIDRM) {
+        r.left_alone.push_back(fmt::format("System V message queue {} (recorded in {}): {}", msqid,
+                                           dir, error_text(errno)));
+      }
+      continue;
+    }
+    std::string why;
+    if (ds.msg_perm.cuid != ::geteuid() || ds.msg_perm.uid != ::geteuid()) {
+      why = fmt::format("created by uid {} and owned by uid {}, not {}", ds.msg_perm.cuid,
+                        ds.msg_perm.uid, ::geteuid());
+    } else if ((ds.msg_perm.mode & 0777) != 0600) {
+      why = fmt::format("mode {}, not 0600", mode_text(ds.msg_perm.mode));
+    } else if (static_cast<long long>(ds.msg_ctime) != ctime) {
+      why = "its msg_ctime is not the recorded one (the id now names another queue)";
+    }
+    if (!why.empty()) {
+      r.left_alone.push_back(
+          fmt::format("System V message queue {} (recorded in {}): {}", msqid, dir, why));
+    } else if (::msgctl(msqid, IPC_RMID, nullptr) == 0) {
+      r.removed.push_back(fmt::format("System V message queue {}", msqid));
+    }
+  }
+}
+
+// ---- private directories -------------------------------------------------------------------
+
+// Removes the private directory `name` of the directory open at parent_fd (shown as `parent`)
+// when it is ours (see objects.hpp), acting on its records when `records`.
+void remove_private_dir_at(int parent_fd, const std::string& parent, const std::string& name,
+                           bool records, SweepReport& r) {
+  const std::string path = join(parent, name);
+  const auto pid = pid_of_private_dir_name(name);
+  if (!pid) {
+    r.left_alone.push_back(fmt::format("{}: not named like a private directory of ours", path));
+    return;
+  }
+  Fd fd(open_dir_at(parent_fd, name));
+  if (!fd.valid()) {
+    if (errno != ENOENT) r.left_alone.push_back(fmt::format("{}: {}", path, open_dir_error(errno)));
+    return;
+  }
+  // Checked on the descriptor that is used from here on: the name cannot be swapped under us.
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return;
+  if (const std::string why = not_private(st); !why.empty()) {
+    r.left_alone.push_back(fmt::format("{}: {}", path, why));
+    return;
+  }
+  if (records) {
+    std::string text;
+    switch (read_record(fd.get(), kPosixMqRecord, path, text, r)) {
+      case Record::kRefused:
+        return;
+      case Record::kRead:
+        remove_recorded_posix_queues(text, *pid, path, r);
+        break;
+      case Record::kAbsent:
+        break;
+    }
+    switch (read_record(fd.get(), kSysvRecord, path, text, r)) {
+      case Record::kRefused:
+        return;
+      case Record::kRead:
+        remove_recorded_sysv_queues(text, path, r);
+        break;
+      case Record::kAbsent:
+        break;
+    }
+  }
+  {
+    Dir d(fd.release());
+    if (!d.valid()) return;
+    for (const std::string& n : d.names()) {
+      // Never a subdirectory (EISDIR without AT_REMOVEDIR), never through a symbolic link.
+      if (::unlinkat(d.fd(), n.c_str(), 0) == 0) {
+        r.removed.push_back(join(path, n));
+      } else if (errno != ENOENT) {
+        r.left_alone.push_back(fmt::format("{}: {}", join(path, n),
+                                           errno == EISDIR ? "a directory" : error_text(errno)));
+      }
+    }
+  }
+  if (::unlinkat(parent_fd, name.c_str(), AT_REMOVEDIR) == 0) {
+    r.removed.push_back(path);
+  } else if (errno != ENOENT && errno != ENOTEMPTY && errno != EEXIST) {
+    r.left_alone.push_back(fmt::format("{}: rmdir: {}", path, error_text(errno)));
+  }
+}
+
+SweepReport remove_private_dir_path(const std::string& dir, bool records) {
+  SweepReport r;
+  const size_t slash = dir.rfind('/');
+  if (slash == std::string::npos || slash + 1 == dir.size()) return r;
+  const std::string parent = slash == 0 ? "/" : dir.substr(0, slash);
+  Fd p(open_dir_at(AT_FDCWD, parent, /*nofollow=*/false));
+  if (p.valid()) remove_private_dir_at(p.get(), parent, dir.substr(slash + 1), records, r);
+  return r;
+}
+
+// A personal root that exists (created now if need be, 0700) and is a directory of ours, 0700.
+bool usable_personal_root(const std::string& path) {
+  const bool created = ::mkdir(path.c_str(), 0700) == 0;
+  if (!created && errno != EEXIST) return false;
+  Fd fd(open_dir_at(AT_FDCWD, path));
+  if (!fd.valid()) return false;
+  // The umask may have removed bits from a directory made here; one found is never changed.
+  if (created) ::fchmod(fd.get(), 0700);
+  struct stat st {};
+  return ::fstat(fd.get(), &st) == 0 && not_private(st).empty();
+}
+
+// ---- the sweep -----------------------------------------------------------------------------
+
+// Shared memory and /dev/mqueue: regular files of ours named `parse`'s way, of dead pids.
+void sweep_files(const std::string& root, std::optional<pid_t> (*parse)(std::string_view),
+                 SweepReport& r) {
+  if (root.empty()) return;
+  Dir d(open_dir_at(AT_FDCWD, root, /*nofollow=*/false));
+  if (!d.valid()) return;
+  for (const std::string& n : d.names()) {
+    const auto pid = parse(n);
+    if (!pid || !dead(*pid)) continue;
+    struct stat st {};
+    if (::fstatat(d.fd(), n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    if (const std::string why = not_own_file(st); !why.empty()) {
+      r.left_alone.push_back(fmt::format("{}: {}", join(root, n), why));
+    } else if (::unlinkat(d.fd(), n.c_str(), 0) == 0) {
+      // A file of ours in a sticky directory: nobody else could have replaced it meanwhile.
+      r.removed.push_back(join(root, n));
+    }
+  }
+}
+
+// The private directories of dead pids in `root`. A personal root is searched only when it is a
+// directory of ours, 0700; the shared temp directory is not (only its entries are checked).
+void sweep_private_root(const std::string& root, bool personal, const std::string& temp,
+                        SweepReport& r) {
+  if (root.empty()) return;
+  Dir d(open_dir_at(AT_FDCWD, root, /*nofollow=*/personal));
+  if (!d.valid()) {
+    if (personal && errno != ENOENT) {
+      r.left_alone.push_back(
+          fmt::format("{}: {}; private directories go into {}", root, open_dir_error(errno), temp));
+    }
+    return;
+  }
+  if (personal) {
+    struct stat st {};
+    if (::fstat(d.fd(), &st) != 0) return;
+    if (const std::string why = not_private(st); !why.empty()) {
+      r.left_alone.push_back(
+          fmt::format("{}: {}; private directories go into {}", root, why, temp));
+      return;
+    }
+  }
+  for (const std::string& n : d.names()) {
+    const auto pid = pid_of_private_dir_name(n);
+    if (pid && dead(*pid)) remove_private_dir_at(d.fd(), root, n, /*records=*/true, r);
+  }
+}
+
 }  // namespace
+
+// ---- names -----------------------------------------------------------------------------------
 
 std::string temp_base() {
   const char* t = std::getenv("TMPDIR");
@@ -35,67 +436,119 @@ std::string temp_base() {
   return "/tmp";
 }
 
+std::string make_object_name() {
+  static std::atomic<unsigned> counter{0};
+  return fmt::format("ipcperf-{}-{}", ::getpid(), counter.fetch_add(1));
+}
+
+std::optional<pid_t> pid_of_shm_name(std::string_view name) {
+  const auto pid = take_prefix_pid(name);
+  if (!pid || !take_number(name) || !name.empty()) return std::nullopt;
+  return pid;
+}
+
+std::optional<pid_t> pid_of_posix_queue_name(std::string_view name) {
+  if (!name.empty() && name[0] == '/') name.remove_prefix(1);
+  const auto pid = take_prefix_pid(name);
+  if (!pid || !take_number(name)) return std::nullopt;
+  if (name.size() < 2 || name.size() > 9 || name[0] != '-') return std::nullopt;
+  for (char c : name.substr(1)) {
+    if (c < 'a' || c > 'z') return std::nullopt;
+  }
+  return pid;
+}
+
+std::optional<pid_t> pid_of_private_dir_name(std::string_view name) {
+  const auto pid = take_prefix_pid(name);
+  if (!pid || name.empty() || name[0] != 'd') return std::nullopt;
+  name.remove_prefix(1);
+  if (!take_number(name) || name.size() != 7 || name[0] != '.') return std::nullopt;
+  for (char c : name.substr(1)) {
+    if (!is_alnum(c)) return std::nullopt;
+  }
+  return pid;
+}
+
+// ---- private directories ---------------------------------------------------------------------
+
+std::vector<std::string> personal_roots() {
+  std::vector<std::string> roots;
+  if (const char* x = std::getenv("XDG_RUNTIME_DIR"); x != nullptr && x[0] == '/') {
+    std::string dir = x;
+    while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+    // Ours and private, as the XDG spec has it: under sudo it is often the invoking user's.
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == ::geteuid() &&
+        (st.st_mode & 077) == 0) {
+      roots.push_back(join(dir, "ipcperf"));
+    }
+  }
+  roots.push_back(join(temp_base(), fmt::format("ipcperf-{}", ::geteuid())));
+  return roots;
+}
+
+std::string private_root() {
+  for (const std::string& r : personal_roots()) {
+    if (usable_personal_root(r)) return r;
+  }
+  return temp_base();
+}
+
+size_t private_dir_max_length() {
+  size_t root = temp_base().size();
+  for (const std::string& r : personal_roots()) root = std::max(root, r.size());
+  // "/ipcperf-<pid>-d" + the counter (at most 10 digits) + ".XXXXXX"
+  return root + fmt::format("/ipcperf-{}-d", ::getpid()).size() + kMaxDigits + 7;
+}
+
 std::string make_private_dir() {
   static std::atomic<unsigned> counter{0};
   std::string templ =
-      fmt::format("{}/ipcperf-{}-d{}.XXXXXX", temp_base(), ::getpid(), counter.fetch_add(1));
+      fmt::format("{}/ipcperf-{}-d{}.XXXXXX", private_root(), ::getpid(), counter.fetch_add(1));
   if (::mkdtemp(templ.data()) == nullptr) {
     throw_errno(fmt::format("mkdtemp(\"{}\")", templ), "set TMPDIR to a writable directory");
   }
-  // mkdtemp creates 0700 already; say it again in case of an odd umask-less libc.
-  ::chmod(templ.c_str(), 0700);
+  // mkdtemp asks for 0700, which the umask may reduce: say 0700 exactly.
+  Fd fd(open_dir_at(AT_FDCWD, templ));
+  if (!fd.valid() || ::fchmod(fd.get(), 0700) != 0) {
+    const int err = errno;
+    ::rmdir(templ.c_str());
+    throw SystemError(err, fmt::format("chmod(\"{}\", 0700)", templ));
+  }
   return templ;
 }
 
 void record_sysv_queue(const std::string& dir, int msqid) {
   msqid_ds ds{};
   check_errno("msgctl(IPC_STAT)", [&] { return ::msgctl(msqid, IPC_STAT, &ds); });
-  std::ofstream f(dir + "/" + kSysvRecord, std::ios::app);
-  f << msqid << ' ' << static_cast<long long>(ds.msg_ctime) << '\n';
-  if (!f) throw std::runtime_error(fmt::format("cannot write {}/{}", dir, kSysvRecord));
+  append_record(dir, kSysvRecord,
+                fmt::format("{} {}\n", msqid, static_cast<long long>(ds.msg_ctime)));
 }
 
 void record_posix_queue(const std::string& dir, const std::string& name) {
-  std::ofstream f(dir + "/" + kPosixMqRecord, std::ios::app);
-  f << name << '\n';
-  if (!f) throw std::runtime_error(fmt::format("cannot write {}/{}", dir, kPosixMqRecord));
+  if (name.empty() || name[0] != '/' || !pid_of_posix_queue_name(name)) {
+    throw std::logic_error(fmt::format(
+        "record_posix_queue: \"{}\" is not named /ipcperf-<pid>-<n>-<suffix>: the sweep would "
+        "never remove it",
+        name));
+  }
+  append_record(dir, kPosixMqRecord, name + "\n");
 }
 
 std::vector<std::string> remove_private_dir(const std::string& dir) noexcept {
-  std::vector<std::string> removed;
   try {
-    // Names carry the creator's pid, so a recorded name is ours alone.
-    std::ifstream mqs(dir + "/" + kPosixMqRecord);
-    for (std::string name; std::getline(mqs, name);) {
-      if (!name.empty() && ::mq_unlink(name.c_str()) == 0) {
-        removed.push_back(fmt::format("POSIX message queue {}", name));
-      }
-    }
-    std::ifstream rec(dir + "/" + kSysvRecord);
-    int id = 0;
-    long long ctime = 0;
-    while (rec >> id >> ctime) {
-      msqid_ds ds{};
-      // Only the queue that was recorded: an id can be reused after its queue is gone.
-      if (::msgctl(id, IPC_STAT, &ds) == 0 && static_cast<long long>(ds.msg_ctime) == ctime &&
-          ds.msg_perm.cuid == ::geteuid() && ::msgctl(id, IPC_RMID, nullptr) == 0) {
-        removed.push_back(fmt::format("System V message queue {}", id));
-      }
-    }
-    if (DIR* d = ::opendir(dir.c_str())) {
-      while (dirent* e = ::readdir(d)) {
-        const std::string_view n = e->d_name;
-        if (n == "." || n == "..") continue;
-        const std::string path = dir + "/" + e->d_name;
-        if (::unlink(path.c_str()) == 0) removed.push_back(path);
-      }
-      ::closedir(d);
-    }
-    if (::rmdir(dir.c_str()) == 0) removed.push_back(dir);
+    return remove_private_dir_path(dir, /*records=*/true).removed;
   } catch (...) {
     // Cleanup never throws; what could not be removed is found by the next sweep.
+    return {};
   }
-  return removed;
+}
+
+void discard_private_dir(const std::string& dir) noexcept {
+  try {
+    remove_private_dir_path(dir, /*records=*/false);
+  } catch (...) {
+  }
 }
 
 std::vector<int> own_sysv_queues() {
@@ -116,71 +569,58 @@ std::vector<int> own_sysv_queues() {
   return ids;
 }
 
-std::string make_object_name() {
-  static std::atomic<unsigned> counter{0};
-  return fmt::format("ipcperf-{}-{}", ::getpid(), counter.fetch_add(1));
+// ---- the sweep -------------------------------------------------------------------------------
+
+ObjectRoots ObjectRoots::of_this_machine() {
+  ObjectRoots r;
+  r.shm = "/dev/shm";
+  struct stat st {};
+  if (::stat("/dev/mqueue", &st) == 0 && S_ISDIR(st.st_mode)) r.mqueue = "/dev/mqueue";
+  r.personal_roots = ipcperf::personal_roots();
+  r.temp = temp_base();
+  return r;
 }
 
-namespace {
-// The pid in "ipcperf-<pid>-<n>", or 0 when the name is not ours.
-pid_t owner_of(std::string_view name) {
-  constexpr std::string_view kPrefix = "ipcperf-";
-  if (name.substr(0, kPrefix.size()) != kPrefix) return 0;
-  name.remove_prefix(kPrefix.size());
-  pid_t pid = 0;
-  size_t i = 0;
-  for (; i < name.size() && name[i] >= '0' && name[i] <= '9'; ++i) pid = pid * 10 + (name[i] - '0');
-  if (i == 0 || i >= name.size() || name[i] != '-') return 0;
-  return pid;
-}
-
-bool dead(pid_t pid) { return ::kill(pid, 0) != 0 && errno == ESRCH; }
-}  // namespace
-
-namespace {
-
-// Calls f(dir, name, owner pid) for each entry of dir named ipcperf-<pid>-*.
-template <class F>
-void for_each_named(const std::string& dir, F&& f) {
-  if (DIR* d = ::opendir(dir.c_str())) {
-    while (dirent* e = ::readdir(d)) {
-      if (const pid_t pid = owner_of(e->d_name); pid > 0) f(std::string(e->d_name), pid);
+SweepReport sweep_stale_objects(const ObjectRoots& roots) noexcept {
+  SweepReport r;
+  try {
+    sweep_files(roots.shm, pid_of_shm_name, r);
+    sweep_files(roots.mqueue, pid_of_posix_queue_name, r);
+    for (const std::string& p : roots.personal_roots) {
+      sweep_private_root(p, /*personal=*/true, roots.temp, r);
     }
-    ::closedir(d);
+    sweep_private_root(roots.temp, /*personal=*/false, roots.temp, r);
+  } catch (...) {
+    // Never throws (allocation failures included); the next sweep tries again.
   }
+  return r;
 }
-
-}  // namespace
 
 std::vector<std::string> sweep_stale_objects() {
-  std::vector<std::string> removed;
-  for_each_named("/dev/shm", [&](const std::string& n, pid_t pid) {
-    if (dead(pid) && ShmRegion::unlink(n)) removed.push_back("/dev/shm/" + n);
-  });
-  for_each_named("/dev/mqueue", [&](const std::string& n, pid_t pid) {
-    if (dead(pid) && ::mq_unlink(("/" + n).c_str()) == 0) removed.push_back("/dev/mqueue/" + n);
-  });
-  const std::string base = temp_base();
-  for_each_named(base, [&](const std::string& n, pid_t pid) {
-    if (!dead(pid)) return;
-    auto r = remove_private_dir(base + "/" + n);
-    removed.insert(removed.end(), r.begin(), r.end());
-  });
-  return removed;
+  return sweep_stale_objects(ObjectRoots::of_this_machine()).removed;
 }
 
-std::vector<std::string> objects_of(pid_t pid) {
+std::vector<std::string> objects_of(pid_t pid, const ObjectRoots& roots) {
   std::vector<std::string> found;
-  auto collect = [&](const std::string& dir) {
-    for_each_named(dir, [&](const std::string& n, pid_t owner) {
-      if (owner == pid) found.push_back(dir + "/" + n);
-    });
+  auto collect = [&](const std::string& dir, bool nofollow) {
+    if (dir.empty()) return;
+    Dir d(open_dir_at(AT_FDCWD, dir, nofollow));
+    if (!d.valid()) return;
+    for (const std::string& n : d.names()) {
+      // Any name after the pid, whatever its shape: a leak check wants to see everything.
+      std::string_view s = n;
+      if (take_prefix_pid(s) == pid) found.push_back(join(dir, n));
+    }
   };
-  collect("/dev/shm");
-  collect("/dev/mqueue");
-  collect(temp_base());
+  collect(roots.shm, false);
+  collect(roots.mqueue, false);
+  for (const std::string& p : roots.personal_roots) collect(p, true);
+  collect(roots.temp, false);
   return found;
 }
 
+std::vector<std::string> objects_of(pid_t pid) {
+  return objects_of(pid, ObjectRoots::of_this_machine());
+}
 
 }  // namespace ipcperf

@@ -667,7 +667,8 @@ TEST_F(Cli, StaleObjectsOfDeadRunsAreSwept) {
   { std::ofstream(name) << "stale"; }
   ASSERT_TRUE(fs::exists(name));
   // A private directory with a FIFO and a recorded System V queue, as fifo/sysv-mq make them.
-  const std::string pdir = fmt::format("{}/ipcperf-{}-d0.test", ipcperf::temp_base(), dead);
+  // The name has the exact shape of a mkdtemp directory of ours (the sweep matches nothing else).
+  const std::string pdir = fmt::format("{}/ipcperf-{}-d0.Test01", ipcperf::temp_base(), dead);
   ASSERT_EQ(::mkdir(pdir.c_str(), 0700), 0);
   ASSERT_EQ(::mkfifo((pdir + "/ab").c_str(), 0600), 0);
   const int q = ::msgget(IPC_PRIVATE, IPC_CREAT | 0600);

@@ -209,6 +209,8 @@ struct PosixMq {
     mq_attr attr{};
     attr.mq_maxmsg = g.depth;
     attr.mq_msgsize = g.msgsize;
+    std::vector<std::string> created;
+    created.reserve(2);
     try {
       for (const char* suffix : {"-ab", "-ba"}) {
         const std::string name = base + suffix;
@@ -218,11 +220,15 @@ struct PosixMq {
           throw_mq_error(fmt::format("mq_open(\"{}\", O_CREAT|O_EXCL, maxmsg {}, msgsize {})", name,
                                      g.depth, g.msgsize));
         }
+        created.push_back(name);
         ::mq_close(q);  // the name keeps the queue; the peers open it
         ep.objects.push_back("/dev/mqueue" + name);
       }
     } catch (...) {
-      remove_private_dir(dir);  // unlinks what was created
+      // Only the queues created here: a recorded name whose O_EXCL create failed is someone
+      // else's (squatted), so the records are not acted on.
+      for (const std::string& name : created) ::mq_unlink(name.c_str());
+      discard_private_dir(dir);
       throw;
     }
     ep.objects.push_back(dir);

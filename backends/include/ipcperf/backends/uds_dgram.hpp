@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -105,6 +106,9 @@ struct UdsDgram {
         check_errno(fmt::format("bind(\"{}\")", path[i]),
                     [&] { return ::bind(fd[i], reinterpret_cast<const sockaddr*>(&a), sizeof a); });
         ep.objects.push_back(path[i]);
+        // Only the owner may connect or send to it (the directory is 0700 as well).
+        check_errno(fmt::format("chmod(\"{}\", 0600)", path[i]),
+                    [&] { return ::chmod(path[i].c_str(), 0600); });
         // Unix datagrams are charged to the sender until read; SO_RCVBUF plays no part.
         set_socket_buffer(fd[i], SockBuf::kSend, o.capacity, "uds-dgram");
       }

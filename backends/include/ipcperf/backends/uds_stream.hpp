@@ -75,14 +75,13 @@ struct UdsStream {
     // AF_UNIX streams charge queued data to the sender's SO_SNDBUF only; SO_RCVBUF is set too (it
     // is what the option means to a reader of the code) and must be honoured as well.
     check_socket_capacity("uds-stream", o.capacity, true);
-    // The longest name make_private_dir() can produce: ipcperf-<pid>-d<counter>.XXXXXX.
-    const size_t longest = temp_base().size() + fmt::format("/ipcperf-{}-d", ::getpid()).size() +
-                           10 + 7 + kSocketName.size();
+    // The longest path make_private_dir() can produce, plus the socket's name.
+    const size_t longest = private_dir_max_length() + kSocketName.size();
     if (longest >= kSunPath) {
       throw UsageError(fmt::format(
-          "uds-stream: a socket path under TMPDIR \"{}\" could reach {} bytes, more than the {} "
-          "of sun_path; set TMPDIR to a shorter directory",
-          temp_base(), longest, kSunPath - 1));
+          "uds-stream: a socket path under \"{}\" could reach {} bytes, more than the {} "
+          "of sun_path; set TMPDIR (or XDG_RUNTIME_DIR) to a shorter directory",
+          private_root(), longest, kSunPath - 1));
     }
   }
   static Endpoints prepare(const ChannelOptions&) {
