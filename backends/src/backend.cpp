@@ -2,6 +2,9 @@
 // descriptors a prepare() hands to the peers.
 #include "ipcperf/backend.hpp"
 
+#include <charconv>
+#include <stdexcept>
+
 #include <fmt/format.h>
 
 namespace ipcperf {
@@ -102,6 +105,24 @@ void check_common(const BackendInfo& info, const ChannelOptions& opt, size_t max
         fmt::format("{}: message size {} exceeds the maximum of {} bytes with capacity {}",
                     info.name, opt.max_message, max_message, opt.capacity));
   }
+}
+
+void parse_spec_ints(std::string_view backend, std::string_view spec, std::span<int> out) {
+  const auto bad = [&] {
+    throw std::runtime_error(fmt::format("{}: bad channel spec '{}'", backend, spec));
+  };
+  const char* p = spec.data();
+  const char* const end = p + spec.size();
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (i > 0) {
+      if (p == end || *p != ',') bad();
+      ++p;
+    }
+    const auto [next, ec] = std::from_chars(p, end, out[i]);
+    if (ec != std::errc{}) bad();
+    p = next;
+  }
+  if (p != end && *p != ',') bad();
 }
 
 }  // namespace ipcperf

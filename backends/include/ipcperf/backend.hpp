@@ -19,6 +19,7 @@
 // and a Channel(Shared&, Role, const ChannelOptions&): both endpoints are threads of one process.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -108,6 +109,17 @@ void check_common(const BackendInfo& info, const ChannelOptions& resolved, size_
 
 // Objects created by prepare(). `spec` is opaque to the harness and travels to the peers in
 // their job; the descriptors listed per role are inherited by that role's peer.
+// The leading comma-separated integers of a channel spec the supervisor wrote ("3,4" or
+// "3,4,<dir>"): descriptors or queue ids. Throws std::runtime_error naming the backend unless the
+// spec starts with out.size() of them, followed by its end or a comma.
+void parse_spec_ints(std::string_view backend, std::string_view spec, std::span<int> out);
+template <size_t N>
+std::array<int, N> spec_ints(std::string_view backend, std::string_view spec) {
+  std::array<int, N> v{};
+  parse_spec_ints(backend, spec, v);
+  return v;
+}
+
 struct Endpoints {
   std::string spec;
   std::vector<int> inherit_a;

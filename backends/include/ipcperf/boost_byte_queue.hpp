@@ -61,10 +61,10 @@ using Queue = boost::lockfree::spsc_queue<uint8_t, boost::lockfree::capacity<kCa
 // The capacity is compiled in: any other --capacity is refused, naming the backend.
 inline void check_capacity(std::string_view backend, size_t capacity) {
   if (capacity != kCapacity) {
-    throw UsageError(fmt::format(
-        "{}: capacity {} is not allowed: the queue's capacity is a template argument, "
-        "compiled as {} bytes (boost_bytes::kCapacity)",
-        backend, capacity, kCapacity));
+    throw UsageError(
+        fmt::format("{}: capacity {} is not allowed: the queue's capacity is a template argument, "
+                    "compiled as {} bytes (boost_bytes::kCapacity)",
+                    backend, capacity, kCapacity));
   }
 }
 
@@ -103,7 +103,6 @@ class Poller {
 // The producer side of one queue.
 class Writer {
  public:
-  Writer() = default;
   // max_message sizes the staging buffer (0: the largest frame that fits the queue).
   Writer(Queue& q, size_t max_message, std::string_view what)
       : q_(&q),
@@ -152,7 +151,6 @@ class Writer {
 // The consumer side of one queue.
 class Reader {
  public:
-  Reader() = default;
   Reader(Queue& q, std::string_view what) : q_(&q), what_(what) {}
 
   template <class Idle>
@@ -194,6 +192,31 @@ class Reader {
 
   Queue* q_ = nullptr;
   std::string what_;
+};
+
+// One side of a queue pair: pushes on `tx`, pops from `rx`, polling with the channel's wait
+// strategy and asking `gone()` every kLivenessEvery empty polls whether the peer has gone. Both
+// boost backends' Channels are this plus how they find their queues and watch their peer.
+template <class Gone>
+class Duplex {
+ public:
+  Duplex(Queue& tx, Queue& rx, const ChannelOptions& o, std::string_view what, Gone gone)
+      : wait_(o.wait), gone_(gone), writer_(tx, o.max_message, what), reader_(rx, what) {}
+
+  void send(std::span<const std::byte> m) {
+    Poller<Gone> idle{wait_, gone_};
+    writer_.send(m, idle);
+  }
+  size_t recv(std::span<std::byte> b) {
+    Poller<Gone> idle{wait_, gone_};
+    return reader_.recv(b, idle);
+  }
+
+ private:
+  Wait wait_;
+  Gone gone_;
+  Writer writer_;
+  Reader reader_;
 };
 
 }  // namespace ipcperf::boost_bytes

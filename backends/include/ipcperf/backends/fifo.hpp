@@ -7,9 +7,7 @@
 // FIFO first (A to write, B to read), then the B->A FIFO, so the two blocking opens always pair
 // up and can never wait on each other in a cycle.
 #pragma once
-#include <cstdio>
 #include <fstream>
-#include <optional>
 #include <string>
 
 #include <fcntl.h>
@@ -19,7 +17,7 @@
 #include <fmt/format.h>
 
 #include "ipcperf/backend.hpp"
-#include "ipcperf/framing.hpp"
+#include "ipcperf/framed_fds.hpp"
 #include "ipcperf/limits.hpp"
 #include "ipcperf/objects.hpp"
 
@@ -75,32 +73,28 @@ struct Fifo {
 
   class Channel {
    public:
-    Channel(std::string_view spec, Role role, const ChannelOptions& o)
-        : spin_(o.wait == Wait::kSpin) {
+    Channel(std::string_view spec, Role role, const ChannelOptions& o) {
       const std::string dir(spec);
       const std::string ab = dir + kAtoB, ba = dir + kBtoA;
       // A->B first on both sides (see the top of the file). The writer of each FIFO sizes its
       // buffer right after its open returns, before anything is written into it (shrinking a pipe
       // that holds more than the new size fails with EBUSY).
+      Fd rfd, wfd;
       if (role == Role::kA) {
-        wfd_ = open_fifo(ab, O_WRONLY, "O_WRONLY");
-        set_size(wfd_.get(), o.capacity);
-        rfd_ = open_fifo(ba, O_RDONLY, "O_RDONLY");
+        wfd = open_fifo(ab, O_WRONLY, "O_WRONLY");
+        set_size(wfd.get(), o.capacity);
+        rfd = open_fifo(ba, O_RDONLY, "O_RDONLY");
       } else {
-        rfd_ = open_fifo(ab, O_RDONLY, "O_RDONLY");
-        wfd_ = open_fifo(ba, O_WRONLY, "O_WRONLY");
-        set_size(wfd_.get(), o.capacity);
+        rfd = open_fifo(ab, O_RDONLY, "O_RDONLY");
+        wfd = open_fifo(ba, O_WRONLY, "O_WRONLY");
+        set_size(wfd.get(), o.capacity);
       }
       // Only after the opens: a non-blocking open for writing fails (ENXIO) without a reader, and
       // a non-blocking reader would see EOF before its writer arrived.
-      if (spin_) {
-        set_nonblocking(wfd_.get(), true);
-        set_nonblocking(rfd_.get(), true);
-      }
-      io_.emplace(rfd_.get(), wfd_.get(), spin_, "fifo");
+      io_.start(std::move(rfd), std::move(wfd), o.wait == Wait::kSpin, "fifo");
     }
-    void send(std::span<const std::byte> m) { io_->send(m); }
-    size_t recv(std::span<std::byte> b) { return io_->recv(b); }
+    void send(std::span<const std::byte> m) { io_.send(m); }
+    size_t recv(std::span<std::byte> b) { return io_.recv(b); }
 
    private:
     static void set_size(int fd, size_t capacity) {
@@ -113,9 +107,7 @@ struct Fifo {
       }
     }
 
-    bool spin_;
-    Fd wfd_, rfd_;
-    std::optional<FramedStream> io_;
+    FramedFds io_;
   };
 };
 

@@ -14,7 +14,7 @@
 #include <fmt/format.h>
 
 #include "ipcperf/backend.hpp"
-#include "ipcperf/framing.hpp"
+#include "ipcperf/framed_fds.hpp"
 #include "ipcperf/limits.hpp"
 
 namespace ipcperf::backends::pipe {
@@ -54,28 +54,16 @@ struct Pipe {
 
   class Channel {
    public:
-    Channel(std::string_view spec, Role role, const ChannelOptions& o)
-        : spin_(o.wait == Wait::kSpin) {
-      int ab_r = -1, ab_w = -1, ba_r = -1, ba_w = -1;
-      if (std::sscanf(std::string(spec).c_str(), "%d,%d,%d,%d", &ab_r, &ab_w, &ba_r, &ba_w) != 4) {
-        throw std::runtime_error(fmt::format("pipe: bad channel spec '{}'", spec));
-      }
+    Channel(std::string_view spec, Role role, const ChannelOptions& o) {
+      const auto [ab_r, ab_w, ba_r, ba_w] = spec_ints<4>("pipe", spec);
       const bool a = role == Role::kA;
-      wfd_ = Fd(a ? ab_w : ba_w);
-      rfd_ = Fd(a ? ba_r : ab_r);
-      if (spin_) {
-        set_nonblocking(wfd_.get(), true);
-        set_nonblocking(rfd_.get(), true);
-      }
-      io_.emplace(rfd_.get(), wfd_.get(), spin_, "pipe");
+      io_.start(Fd(a ? ba_r : ab_r), Fd(a ? ab_w : ba_w), o.wait == Wait::kSpin, "pipe");
     }
-    void send(std::span<const std::byte> m) { io_->send(m); }
-    size_t recv(std::span<std::byte> b) { return io_->recv(b); }
+    void send(std::span<const std::byte> m) { io_.send(m); }
+    size_t recv(std::span<std::byte> b) { return io_.recv(b); }
 
    private:
-    bool spin_;
-    Fd wfd_, rfd_;
-    std::optional<FramedStream> io_;
+    FramedFds io_;
   };
 };
 

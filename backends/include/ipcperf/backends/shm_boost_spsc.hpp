@@ -12,6 +12,7 @@
 #include "ipcperf/backend.hpp"
 #include "ipcperf/boost_byte_queue.hpp"
 #include "ipcperf/shm.hpp"
+#include "ipcperf/shm_endpoints.hpp"
 
 namespace ipcperf::backends::shm_boost_spsc {
 
@@ -57,61 +58,51 @@ struct ShmBoostSpsc {
   }
 
   static Endpoints prepare(const ChannelOptions&) {
-    Endpoints ep;
-    ep.spec = make_object_name();
-    ShmRegion r = ShmRegion::create(ep.spec, kRegionBytes);
-    ep.objects.push_back("/dev/shm/" + ep.spec);
-    auto* base = static_cast<std::byte*>(r.data());
-    auto* h = new (base) Header();
-    h->capacity = kCapacity;
-    new (base + queue_offset(0)) Queue();
-    new (base + queue_offset(1)) Queue();
-    // Peers open the region only after prepare() has returned: plain stores suffice.
-    h->magic = kMagic;
-    return ep;
+    return create_shm_endpoints(kRegionBytes, [](std::byte* base) {
+      auto* h = new (base) Header();
+      h->capacity = kCapacity;
+      new (base + queue_offset(0)) Queue();
+      new (base + queue_offset(1)) Queue();
+      h->magic = kMagic;
+    });
   }
-  static void cleanup(Endpoints& ep) noexcept {
-    // The queues are trivially destructible: unlinking is all there is to do.
-    if (!ep.spec.empty()) ShmRegion::unlink(ep.spec);
-  }
+  // The queues are trivially destructible: unlinking is all there is to do.
+  static void cleanup(Endpoints& ep) noexcept { unlink_shm_endpoints(ep); }
 
   class Channel {
    public:
     Channel(std::string_view spec, Role role, const ChannelOptions& o)
-        : region_(ShmRegion::open(spec)), me_(role == Role::kA ? 0 : 1), wait_(o.wait) {
-      auto* base = static_cast<std::byte*>(region_.data());
-      hdr_ = reinterpret_cast<Header*>(base);
-      if (region_.size() != kRegionBytes || hdr_->magic != kMagic || hdr_->capacity != kCapacity) {
-        throw std::runtime_error(
-            fmt::format("shm-boost-spsc: /{} is not a queue pair of this build", spec));
-      }
-      // Direction 0 is A->B: A pushes on 0 and pops from 1.
-      auto* tx = reinterpret_cast<Queue*>(base + queue_offset(me_));
-      auto* rx = reinterpret_cast<Queue*>(base + queue_offset(1 - me_));
-      writer_ = boost_bytes::Writer(*tx, o.max_message, "shm-boost-spsc");
-      reader_ = boost_bytes::Reader(*rx, "shm-boost-spsc");
+        : region_(ShmRegion::open(spec)),
+          hdr_(checked_header(region_, spec)),
+          me_(role == Role::kA ? 0 : 1),
+          // Direction 0 is A->B: A pushes on 0 and pops from 1.
+          duplex_(queue(me_), queue(1 - me_), o, "shm-boost-spsc", Gone{this}) {
       hdr_->pid[me_].store(static_cast<int32_t>(::getpid()), std::memory_order_relaxed);
     }
     Channel(const Channel&) = delete;
     Channel& operator=(const Channel&) = delete;
     ~Channel() { hdr_->closed[me_].store(1, std::memory_order_release); }
 
-    void send(std::span<const std::byte> m) {
-      auto idle = poller();
-      writer_.send(m, idle);
-    }
-    size_t recv(std::span<std::byte> b) {
-      auto idle = poller();
-      return reader_.recv(b, idle);
-    }
+    void send(std::span<const std::byte> m) { duplex_.send(m); }
+    size_t recv(std::span<std::byte> b) { return duplex_.recv(b); }
 
    private:
-    // Asked every kLivenessEvery empty polls.
     struct Gone {
       Channel* ch;
       bool operator()() const { return ch->peer_gone(); }
     };
-    boost_bytes::Poller<Gone> poller() { return {wait_, Gone{this}}; }
+    static Header* checked_header(ShmRegion& r, std::string_view spec) {
+      auto* h = static_cast<Header*>(r.data());
+      if (r.size() != kRegionBytes || h->magic != kMagic || h->capacity != kCapacity) {
+        throw std::runtime_error(
+            fmt::format("shm-boost-spsc: /{} is not a queue pair of this build", spec));
+      }
+      return h;
+    }
+    Queue& queue(int direction) {
+      return *reinterpret_cast<Queue*>(static_cast<std::byte*>(region_.data()) +
+                                       queue_offset(direction));
+    }
     bool peer_gone() {
       if (hdr_->closed[1 - me_].load(std::memory_order_acquire) != 0) return true;
       const int32_t pid = hdr_->pid[1 - me_].load(std::memory_order_relaxed);
@@ -120,12 +111,10 @@ struct ShmBoostSpsc {
     }
 
     ShmRegion region_;  // declared first: unmapped after the destructor has marked us closed
-    Header* hdr_ = nullptr;
+    Header* hdr_;
     int me_;
-    Wait wait_;
-    boost_bytes::Writer writer_;
-    boost_bytes::Reader reader_;
     ProcessWatch watch_;
+    boost_bytes::Duplex<Gone> duplex_;
   };
 };
 

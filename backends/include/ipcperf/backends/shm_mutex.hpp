@@ -26,6 +26,7 @@
 
 #include "ipcperf/backend.hpp"
 #include "ipcperf/shm.hpp"
+#include "ipcperf/shm_endpoints.hpp"
 #include "ipcperf/wait.hpp"
 
 namespace ipcperf::backends::shm_mutex {
@@ -181,30 +182,18 @@ struct ShmMutex {
     }
   }
   static Endpoints prepare(const ChannelOptions& o) {
-    Endpoints ep;
-    ep.spec = make_object_name();
-    ShmRegion r = ShmRegion::create(ep.spec, region_bytes(o.capacity));
-    ep.objects.push_back("/dev/shm/" + ep.spec);
-    try {
-      auto* base = static_cast<std::byte*>(r.data());
+    return create_shm_endpoints(region_bytes(o.capacity), [&](std::byte* base) {
       auto* h = new (base) Header();
       h->capacity = o.capacity;
       for (int d = 0; d < 2; ++d)
         init_ring(reinterpret_cast<Ring*>(base + ring_offset(o.capacity, d)));
-      // The magic last: a region is valid once it is fully initialised (the peers open it only
-      // after prepare() has returned, so no atomic is needed).
+      // The magic last: a region is valid once it is fully initialised.
       h->magic = kMagic;
-    } catch (...) {
-      ShmRegion::unlink(ep.spec);
-      throw;
-    }
-    return ep;
+    });
   }
-  static void cleanup(Endpoints& ep) noexcept {
-    // Nothing to destroy first: glibc's pshared mutexes and condvars own no resources outside the
-    // shared words, and a peer may still be mapped.
-    if (!ep.spec.empty()) ShmRegion::unlink(ep.spec);
-  }
+  // Nothing to destroy first: glibc's pshared mutexes and condvars own no resources outside the
+  // shared words.
+  static void cleanup(Endpoints& ep) noexcept { unlink_shm_endpoints(ep); }
 
   class Channel {
    public:

@@ -7,6 +7,7 @@
 
 #include "ipcperf/backend.hpp"
 #include "ipcperf/shm.hpp"
+#include "ipcperf/shm_endpoints.hpp"
 #include "ipcperf/spsc_ring.hpp"
 
 namespace ipcperf::backends::shm_spsc {
@@ -28,18 +29,13 @@ struct ShmSpsc {
   static void check(const ChannelOptions& o) { SpscRing::check_capacity("shm-spsc", o.capacity); }
 
   static Endpoints prepare(const ChannelOptions& o) {
-    Endpoints ep;
-    ep.spec = make_object_name();
     const size_t stride = ring_stride(o.capacity);
-    ShmRegion r = ShmRegion::create(ep.spec, 2 * stride);
-    ep.objects.push_back("/dev/shm/" + ep.spec);
-    SpscRing::init(r.data(), o.capacity);
-    SpscRing::init(static_cast<std::byte*>(r.data()) + stride, o.capacity);
-    return ep;
+    return create_shm_endpoints(2 * stride, [&](std::byte* base) {
+      SpscRing::init(base, o.capacity);
+      SpscRing::init(base + stride, o.capacity);
+    });
   }
-  static void cleanup(Endpoints& ep) noexcept {
-    if (!ep.spec.empty()) ShmRegion::unlink(ep.spec);
-  }
+  static void cleanup(Endpoints& ep) noexcept { unlink_shm_endpoints(ep); }
 
   class Channel {
    public:

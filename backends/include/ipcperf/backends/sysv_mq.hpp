@@ -11,7 +11,6 @@
 #pragma once
 #include <algorithm>
 #include <climits>
-#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -216,10 +215,7 @@ struct SysvMq {
           tx_buf_(cap_),
           rx_buf_(cap_),
           watch_("sysv-mq") {
-      int ab = -1, ba = -1;
-      if (std::sscanf(std::string(spec).c_str(), "%d,%d,", &ab, &ba) != 2) {
-        throw std::runtime_error(fmt::format("sysv-mq: bad channel spec '{}'", spec));
-      }
+      const auto [ab, ba] = spec_ints<2>("sysv-mq", spec);
       const bool a = role == Role::kA;
       tx_ = a ? ab : ba;
       rx_ = a ? ba : ab;

@@ -16,7 +16,6 @@
 // ECONNRESET on read, EPIPE / ECONNRESET on write.
 #pragma once
 #include <charconv>
-#include <optional>
 #include <string>
 
 #include <arpa/inet.h>
@@ -28,8 +27,9 @@
 #include <fmt/format.h>
 
 #include "ipcperf/backend.hpp"
-#include "ipcperf/framing.hpp"
+#include "ipcperf/framed_fds.hpp"
 #include "ipcperf/socket_buffers.hpp"
+#include "ipcperf/sockets.hpp"
 
 namespace ipcperf::backends::tcp {
 
@@ -124,46 +124,33 @@ struct Tcp {
 
   class Channel {
    public:
-    Channel(std::string_view spec_text, Role role, const ChannelOptions& o)
-        : spin_(o.wait == Wait::kSpin) {
+    Channel(std::string_view spec_text, Role role, const ChannelOptions& o) {
       const Spec spec = Spec::parse(spec_text);
+      Fd fd;
       if (role == Role::kB) {
-        Fd listener(spec.listen_fd);  // closed at the end of this scope: no second connection
-        fd_ = Fd(check_errno("accept4(tcp)", [&] {
-          return ::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC);
-        }));
+        fd = accept_one(Fd(spec.listen_fd), "tcp");
         // Inherited from the listener (tcp_create_openreq_child copies the socket); checked,
         // not assumed.
         const auto want = static_cast<int>(2 * o.capacity);
-        if (o.capacity != 0 && (socket_buffer(fd_.get(), SockBuf::kSend) != want ||
-                                socket_buffer(fd_.get(), SockBuf::kRecv) != want)) {
-          size_buffers(fd_.get(), o.capacity);
+        if (o.capacity != 0 && (socket_buffer(fd.get(), SockBuf::kSend) != want ||
+                                socket_buffer(fd.get(), SockBuf::kRecv) != want)) {
+          size_buffers(fd.get(), o.capacity);
         }
       } else {
-        fd_ = tcp_socket();
-        size_buffers(fd_.get(), o.capacity);
+        fd = tcp_socket();
+        size_buffers(fd.get(), o.capacity);
         const sockaddr_in addr = loopback(spec.port);
-        if (retry_eintr([&] {
-              return ::connect(fd_.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
-            }) != 0) {
-          // The listener is gone: B died and the supervisor closed its copy.
-          if (errno == ECONNREFUSED) {
-            throw PeerGone(fmt::format("tcp: connect(127.0.0.1:{}): nobody listens", spec.port));
-          }
-          throw_errno(fmt::format("connect(127.0.0.1:{})", spec.port));
-        }
+        connect_or_gone(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr, "tcp",
+                        fmt::format("127.0.0.1:{}", spec.port));
       }
-      set_nodelay(fd_.get(), o.flag(kNodelay));
-      if (spin_) set_nonblocking(fd_.get(), true);
-      io_.emplace(fd_.get(), fd_.get(), spin_, "tcp");
+      set_nodelay(fd.get(), o.flag(kNodelay));
+      io_.start(std::move(fd), o.wait == Wait::kSpin, "tcp");
     }
-    void send(std::span<const std::byte> m) { io_->send(m); }
-    size_t recv(std::span<std::byte> b) { return io_->recv(b); }
+    void send(std::span<const std::byte> m) { io_.send(m); }
+    size_t recv(std::span<std::byte> b) { return io_.recv(b); }
 
    private:
-    bool spin_;
-    Fd fd_;
-    std::optional<FramedStream> io_;
+    FramedFds io_;
   };
 };
 

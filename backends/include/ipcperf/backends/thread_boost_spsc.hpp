@@ -59,37 +59,25 @@ struct ThreadBoostSpsc {
     Channel(Shared& s, Role role, const ChannelOptions& o)
         : shared_(&s),
           me_(role == Role::kA ? 0 : 1),
-          wait_(o.wait),
-          writer_(s.queue(me_), o.max_message, "thread-boost-spsc"),
-          reader_(s.queue(1 - me_), "thread-boost-spsc") {}
+          duplex_(s.queue(me_), s.queue(1 - me_), o, "thread-boost-spsc", Gone{this}) {}
     Channel(const Channel&) = delete;
     Channel& operator=(const Channel&) = delete;
     ~Channel() { shared_->closed(me_).store(1, std::memory_order_release); }
 
-    void send(std::span<const std::byte> m) {
-      auto idle = poller();
-      writer_.send(m, idle);
-    }
-    size_t recv(std::span<std::byte> b) {
-      auto idle = poller();
-      return reader_.recv(b, idle);
-    }
+    void send(std::span<const std::byte> m) { duplex_.send(m); }
+    size_t recv(std::span<std::byte> b) { return duplex_.recv(b); }
 
    private:
-    // Asked every kLivenessEvery empty polls.
     struct Gone {
       Channel* ch;
       bool operator()() const {
         return ch->shared_->closed(1 - ch->me_).load(std::memory_order_acquire) != 0;
       }
     };
-    boost_bytes::Poller<Gone> poller() { return {wait_, Gone{this}}; }
 
     Shared* shared_;
     int me_;
-    Wait wait_;
-    boost_bytes::Writer writer_;
-    boost_bytes::Reader reader_;
+    boost_bytes::Duplex<Gone> duplex_;
   };
 };
 

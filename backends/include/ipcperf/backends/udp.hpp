@@ -9,7 +9,6 @@
 // Waits: block (SO_RCVTIMEO = the loss timeout), spin (MSG_DONTWAIT).
 #pragma once
 #include <climits>
-#include <cstdio>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -112,10 +111,7 @@ struct Udp {
           send_flags_(MSG_NOSIGNAL | (spin_ ? MSG_DONTWAIT : 0)),
           recv_flags_(MSG_TRUNC | (spin_ ? MSG_DONTWAIT : 0)),
           watch_("udp") {
-      int a = -1, b = -1;
-      if (std::sscanf(std::string(spec).c_str(), "%d,%d", &a, &b) != 2) {
-        throw std::runtime_error(fmt::format("udp: bad channel spec '{}'", spec));
-      }
+      const auto [a, b] = spec_ints<2>("udp", spec);
       fd_ = Fd(role == Role::kA ? a : b);
       // Block mode: a recv that waits this long reports a loss (or the peer's death); spin mode
       // passes MSG_DONTWAIT and uses the timeouts only for the handshake.

@@ -10,7 +10,6 @@
 #pragma once
 #include <algorithm>
 #include <climits>
-#include <cstdio>
 #include <cstring>
 
 #include <sys/socket.h>
@@ -24,6 +23,7 @@
 #include "ipcperf/liveness.hpp"
 #include "ipcperf/objects.hpp"
 #include "ipcperf/socket_buffers.hpp"
+#include "ipcperf/sockets.hpp"
 
 namespace ipcperf::backends::uds_dgram {
 
@@ -34,19 +34,6 @@ constexpr size_t kSendBufSlack = 32;
 // kmalloc, at most 4 MiB less 320 bytes of skb_shared_info. Measured here (x86-64, 4 KiB pages)
 // with a 32 MiB SO_SNDBUFFORCE: 4263616 bytes go, 4263617 fail with ENOBUFS.
 constexpr size_t kLargestDatagram = 4 * 1024 * 1024 - 320 + 17 * 4096;
-
-inline sockaddr_un unix_address(const std::string& path) {
-  sockaddr_un a{};
-  a.sun_family = AF_UNIX;
-  if (path.size() >= sizeof a.sun_path) {
-    throw UsageError(fmt::format(
-        "uds-dgram: socket path {} is longer than the {} bytes AF_UNIX allows; set TMPDIR to a "
-        "shorter directory",
-        path, sizeof a.sun_path - 1));
-  }
-  std::memcpy(a.sun_path, path.c_str(), path.size() + 1);
-  return a;
-}
 
 // The directory is the part of the spec after the two descriptors.
 inline std::string dir_of(std::string_view spec) {
@@ -102,7 +89,7 @@ struct UdsDgram {
         fd[i] = check_errno("socket(AF_UNIX, SOCK_DGRAM)",
                             [] { return ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0); });
         ep.owned.emplace_back(fd[i]);
-        const sockaddr_un a = unix_address(path[i]);
+        const sockaddr_un a = unix_address("uds-dgram", path[i]);
         check_errno(fmt::format("bind(\"{}\")", path[i]),
                     [&] { return ::bind(fd[i], reinterpret_cast<const sockaddr*>(&a), sizeof a); });
         ep.objects.push_back(path[i]);
@@ -116,7 +103,7 @@ struct UdsDgram {
       // socket accepts datagrams from its peer only. A connected pair is also exempt from
       // net.unix.max_dgram_qlen, so the send buffer alone bounds what is in flight.
       for (int i = 0; i < 2; ++i) {
-        const sockaddr_un a = unix_address(path[1 - i]);
+        const sockaddr_un a = unix_address("uds-dgram", path[1 - i]);
         check_errno(fmt::format("connect(\"{}\")", path[1 - i]), [&] {
           return ::connect(fd[i], reinterpret_cast<const sockaddr*>(&a), sizeof a);
         });
@@ -145,10 +132,7 @@ struct UdsDgram {
           // MSG_TRUNC: recv returns the datagram's real length, so a short buffer is detected.
           recv_flags_(MSG_TRUNC | (spin_ ? MSG_DONTWAIT : 0)),
           watch_("uds-dgram") {
-      int a = -1, b = -1;
-      if (std::sscanf(std::string(spec).c_str(), "%d,%d,", &a, &b) != 2) {
-        throw std::runtime_error(fmt::format("uds-dgram: bad channel spec '{}'", spec));
-      }
+      const auto [a, b] = spec_ints<2>("uds-dgram", spec);
       fd_ = Fd(role == Role::kA ? a : b);
       // Blocking calls return after this long so that a dead peer is noticed (spin mode passes
       // MSG_DONTWAIT and uses them only for the hello).

@@ -18,7 +18,6 @@
 #pragma once
 #include <algorithm>
 #include <cstdint>
-#include <cstdio>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -108,10 +107,7 @@ struct UdsSeqpacket {
    public:
     Channel(std::string_view spec, Role role, const ChannelOptions& o)
         : flags_(o.wait == Wait::kSpin ? MSG_DONTWAIT : 0) {
-      int a = -1, b = -1;
-      if (std::sscanf(std::string(spec).c_str(), "%d,%d", &a, &b) != 2) {
-        throw std::runtime_error(fmt::format("uds-seqpacket: bad channel spec '{}'", spec));
-      }
+      const auto [a, b] = spec_ints<2>("uds-seqpacket", spec);
       fd_ = Fd(role == Role::kA ? a : b);
       // For the error message only: the limit of this very socket.
       max_ =

@@ -7,7 +7,6 @@
 // ECONNRESET on read, EPIPE on write (SIGPIPE is ignored by the peers).
 #pragma once
 #include <charconv>
-#include <optional>
 #include <string>
 
 #include <sys/socket.h>
@@ -18,29 +17,15 @@
 #include <fmt/format.h>
 
 #include "ipcperf/backend.hpp"
-#include "ipcperf/framing.hpp"
+#include "ipcperf/framed_fds.hpp"
 #include "ipcperf/objects.hpp"
 #include "ipcperf/socket_buffers.hpp"
+#include "ipcperf/sockets.hpp"
 
 namespace ipcperf::backends::uds_stream {
 
 constexpr size_t kMaxStreamMessage = 16 * 1024 * 1024;  // framing caps nothing; the suite does
 constexpr std::string_view kSocketName = "/sock";
-constexpr size_t kSunPath = sizeof(sockaddr_un{}.sun_path);
-
-inline sockaddr_un unix_address(const std::string& path) {
-  sockaddr_un a{};
-  a.sun_family = AF_UNIX;
-  if (path.size() >= kSunPath) {
-    throw UsageError(fmt::format(
-        "uds-stream: socket path \"{}\" has {} bytes, more than the {} of sun_path; set TMPDIR "
-        "to a shorter directory",
-        path, path.size(), kSunPath - 1));
-  }
-  path.copy(a.sun_path, path.size());
-  return a;
-}
-
 // "<listening fd>:<socket path>"
 struct Spec {
   int listen_fd = -1;
@@ -89,7 +74,7 @@ struct UdsStream {
     const std::string dir = make_private_dir();
     const std::string path = dir + std::string(kSocketName);
     try {
-      const sockaddr_un addr = unix_address(path);
+      const sockaddr_un addr = unix_address("uds-stream", path);
       Fd& l = ep.owned.emplace_back(check_errno("socket(AF_UNIX, SOCK_STREAM)", [] {
         return ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
       }));
@@ -127,43 +112,29 @@ struct UdsStream {
 
   class Channel {
    public:
-    Channel(std::string_view spec_text, Role role, const ChannelOptions& o)
-        : spin_(o.wait == Wait::kSpin) {
+    Channel(std::string_view spec_text, Role role, const ChannelOptions& o) {
       const Spec spec = Spec::parse(spec_text);
+      Fd fd;
       if (role == Role::kB) {
-        Fd listener(spec.listen_fd);  // closed at the end of this scope: no second connection
-        fd_ = Fd(check_errno("accept4(uds-stream)", [&] {
-          return ::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC);
-        }));
+        fd = accept_one(Fd(spec.listen_fd), "uds-stream");
       } else {
-        fd_ = Fd(check_errno("socket(AF_UNIX, SOCK_STREAM)",
-                             [] { return ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0); }));
-        const sockaddr_un addr = unix_address(spec.path);
-        if (retry_eintr([&] {
-              return ::connect(fd_.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
-            }) != 0) {
-          // The listener is gone (B died and the supervisor closed its copy) or was never there.
-          if (errno == ECONNREFUSED || errno == ENOENT) {
-            throw PeerGone(fmt::format("uds-stream: connect(\"{}\"): nobody listens ({})",
-                                       spec.path, errno_name(errno)));
-          }
-          throw_errno(fmt::format("connect(\"{}\")", spec.path));
-        }
+        fd = Fd(check_errno("socket(AF_UNIX, SOCK_STREAM)",
+                            [] { return ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0); }));
+        const sockaddr_un addr = unix_address("uds-stream", spec.path);
+        connect_or_gone(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr,
+                        "uds-stream", fmt::format("\"{}\"", spec.path));
       }
       // The accepted socket is a fresh one (unix_stream_connect creates it with the defaults), so
       // each side sizes its own after the connection exists.
-      set_socket_buffer(fd_.get(), SockBuf::kSend, o.capacity, "uds-stream");
-      set_socket_buffer(fd_.get(), SockBuf::kRecv, o.capacity, "uds-stream");
-      if (spin_) set_nonblocking(fd_.get(), true);
-      io_.emplace(fd_.get(), fd_.get(), spin_, "uds-stream");
+      set_socket_buffer(fd.get(), SockBuf::kSend, o.capacity, "uds-stream");
+      set_socket_buffer(fd.get(), SockBuf::kRecv, o.capacity, "uds-stream");
+      io_.start(std::move(fd), o.wait == Wait::kSpin, "uds-stream");
     }
-    void send(std::span<const std::byte> m) { io_->send(m); }
-    size_t recv(std::span<std::byte> b) { return io_->recv(b); }
+    void send(std::span<const std::byte> m) { io_.send(m); }
+    size_t recv(std::span<std::byte> b) { return io_.recv(b); }
 
    private:
-    bool spin_;
-    Fd fd_;
-    std::optional<FramedStream> io_;
+    FramedFds io_;
   };
 };
 
