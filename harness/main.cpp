@@ -80,7 +80,7 @@ bool write_output(const std::string& path, const RunOptions& opt, Write&& write)
 // The table on stdout, then the files; the exit code of the run.
 int report(const RunResult& result, const RunOptions& opt) {
   if (!opt.quiet) {
-    write_table(result, std::cout, ::isatty(1) != 0);
+    write_table(result, std::cout, {.color = ::isatty(1) != 0, .wide = opt.wide});
     std::cout.flush();
   }
   if (!write_output(opt.out_json, opt, [&](std::ostream& f) { write_json(result, f); }) ||
@@ -182,8 +182,8 @@ int cmd_list(bool json) {
   const nlohmann::json rows = backend_rows();
   nlohmann::json floor_rows = nlohmann::json::array();
   for (const Floor* f : floors()) {
-    floor_rows.push_back({{"name", fmt::format("floor/{}", f->info().name)},
-                          {"summary", f->info().summary}});
+    floor_rows.push_back(
+        {{"name", fmt::format("floor/{}", f->info().name)}, {"summary", f->info().summary}});
   }
   if (json) {  // the backends, as before the floors were listed (a stable schema)
     std::cout << rows.dump(2) << "\n";
@@ -198,7 +198,8 @@ int cmd_list(bool json) {
       if (w != default_wait) waits += "," + w;
     }
     std::string semantics = r["summary"].get<std::string>();
-    for (const auto& o : r["options"]) semantics += fmt::format(" [--{}]", o["flag"].get<std::string>());
+    for (const auto& o : r["options"])
+      semantics += fmt::format(" [--{}]", o["flag"].get<std::string>());
     if (!r["available"].get<bool>())
       semantics += " [unavailable: " + r["unavailable_reason"].get<std::string>() + "]";
     t.push_back({r["name"].get<std::string>(), r["family"].get<std::string>(),

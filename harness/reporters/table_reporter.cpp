@@ -4,10 +4,10 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
-#include <optional>
 #include <ostream>
 #include <set>
 #include <span>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "floors/floor.hpp"
 #include "reporters/reporter.hpp"
 #include "reporters/units.hpp"
 #include "stats/summary.hpp"
@@ -112,6 +113,11 @@ constexpr std::array<std::string_view, kColumnCount> kHeaders{
     "benchmark", "median", "±CV", "95% CI",  "min",     "max",   "msg/s",
     "bytes/s",   "p50",    "p99", "max lat", "CPU/msg", "×floor"};
 
+// The default table's columns (at most TableOptions::max_width wide), in the order they are
+// dropped when the rows' names leave too little room; --wide shows every column.
+constexpr std::array<Column, 7> kDefaultColumns{kName, kMedian, kCv, kMsgRate, kP99, kCpu, kFloor};
+constexpr std::array<Column, 5> kDropOrder{kCpu, kFloor, kP99, kCv, kMsgRate};
+
 struct TableRow {
   std::array<std::string, kColumnCount> cells;
   std::string span;  // failed/skipped: the text after the name, instead of cells
@@ -123,7 +129,9 @@ struct TableRow {
 struct Notes {
   std::set<int> repetitions;
   bool pingpong = false, stream = false, latency = false, cpu = false, floor_ratio = false;
-  bool floor_cacheline = false, floor_memcpy = false, ci = false, no_ci = false;
+  bool ci = false, no_ci = false;
+  std::vector<const Floor*> floors;  // the floors whose rows are shown, in row order
+  std::string floor_name;            // the ×floor column's denominator
   std::vector<std::pair<std::string, std::string>> unstable;  // case name, advice
   bool in_process = false, lossy = false, paced = false, rate_not_kept = false;
   std::string sampling;
@@ -134,18 +142,19 @@ std::string percentile_cell(const Histogram& h, double p) {
   return format_time_ns(h.quantile(p));
 }
 
-// Median round trip of floor/cacheline, when the run measured it.
-std::optional<double> floor_rtt(const RunResult& r) {
+// The floor row that bounds round trips (the ×floor column's denominator), when the run measured
+// it.
+const CaseResult* bounding_floor(const RunResult& r) {
   for (const auto& c : r.cases) {
-    if (c.spec.name == "floor/cacheline" && c.status == CaseStatus::kOk && c.real_ns.n > 0 &&
+    if (c.spec.bounds_round_trips && c.status == CaseStatus::kOk && c.real_ns.n > 0 &&
         c.real_ns.median > 0) {
-      return c.real_ns.median;
+      return &c;
     }
   }
-  return std::nullopt;
+  return nullptr;
 }
 
-TableRow make_row(const CaseResult& c, std::optional<double> floor, Notes& notes) {
+TableRow make_row(const CaseResult& c, const CaseResult* floor, Notes& notes) {
   TableRow row;
   row.cells[kName] = c.spec.name;
   if (c.spec.in_process) {
@@ -189,7 +198,9 @@ TableRow make_row(const CaseResult& c, std::optional<double> floor, Notes& notes
                                              : std::string(kDash);
   row.cells[kCpu] = blank_if_zero(c.cpu_ns.median, format_time_ns(c.cpu_ns.median));
   const bool pingpong = c.spec.kind == "pingpong";
-  if (pingpong && floor) row.cells[kFloor] = three_digits(c.real_ns.median / *floor) + "×";
+  if (pingpong && floor != nullptr) {
+    row.cells[kFloor] = three_digits(c.real_ns.median / floor->real_ns.median) + "×";
+  }
   row.noisy = c.unstable;
   if (c.spec.lossy) {
     row.cells[kName] += fmt::format(" {} lost", format_percent(c.loss_fraction()));
@@ -212,8 +223,11 @@ TableRow make_row(const CaseResult& c, std::optional<double> floor, Notes& notes
   if (c.unstable) notes.unstable.emplace_back(c.spec.name, c.advice);
   notes.ci |= c.real_ns.has_ci();
   notes.no_ci |= !c.real_ns.has_ci();
-  notes.floor_cacheline |= c.spec.kind == "floor-cacheline";
-  notes.floor_memcpy |= c.spec.kind == "floor-memcpy";
+  if (const Floor* f = find_floor(c.spec.kind);
+      f != nullptr &&
+      std::find(notes.floors.begin(), notes.floors.end(), f) == notes.floors.end()) {
+    notes.floors.push_back(f);
+  }
   if (c.latency.count() > 0) {
     notes.latency = true;
     // Each way the rows shown were sampled, once (automatic sampling differs between rows).
@@ -224,16 +238,17 @@ TableRow make_row(const CaseResult& c, std::optional<double> floor, Notes& notes
   return row;
 }
 
-void write_notes(const Notes& n, std::ostream& os) {
-  if (n.repetitions.empty()) return;  // nothing measured, nothing to explain
+// Which columns the table shows.
+using Shown = std::array<bool, kColumnCount>;
+
+void write_column_notes(const Notes& n, const Shown& shown, std::ostream& os) {
   const std::string reps = n.repetitions.size() == 1 ? fmt::format("{}", *n.repetitions.begin())
                                                      : fmt::format("{}–{}", *n.repetitions.begin(),
                                                                    *n.repetitions.rbegin());
-  os << fmt::format(
-      "  median: median of per-repetition values over {} repetitions; ±CV: their coefficient of "
-      "variation; min, max: the extremes\n",
-      reps);
-  if (n.ci || n.no_ci) {
+  os << fmt::format("  median: median of per-repetition values over {} repetitions{}{}\n", reps,
+                    shown[kCv] ? "; ±CV: their coefficient of variation" : "",
+                    shown[kMin] ? "; min, max: the extremes" : "");
+  if (shown[kCi] && (n.ci || n.no_ci)) {
     os << fmt::format(
         "  95% CI: distribution-free 95% confidence interval of the median, the order statistics "
         "x(l)..x(n+1-l) of the repetitions (binomial rule){}\n",
@@ -245,24 +260,32 @@ void write_notes(const Notes& n, std::ostream& os) {
   if (n.stream) {
     os << "  stream: rate measured at the receiver, from its first to its last message\n";
   }
-  if (n.latency) {
+  std::string percentiles;
+  for (const Column c : {kP50, kP99, kMaxLat}) {
+    if (shown[c]) percentiles += fmt::format("{}{}", percentiles.empty() ? "" : ", ", kHeaders[c]);
+  }
+  if (n.latency && !percentiles.empty()) {
     const std::string sampling = n.sampling.empty() ? "" : fmt::format(" ({})", n.sampling);
     os << fmt::format(
-        "  p50, p99, max lat: latency percentiles of sampled round trips{} (paced: of every "
-        "message, one-way), merged over "
-        "repetitions; '—' where fewer than 10/(1-p) samples\n",
+        "  {}: latency {} of sampled round trips{} (paced: of every message, one-way), "
+        "merged over repetitions; '—' where fewer than 10/(1-p) samples\n",
+        percentiles, percentiles.find(',') == std::string::npos ? "percentile" : "percentiles",
         sampling);
   }
-  if (n.cpu) os << "  CPU/msg: user+system CPU time of both peers per message\n";
-  if (n.floor_ratio) os << "  ×floor: ratio to the floor/cacheline round trip of this run\n";
-  if (n.floor_cacheline) {
-    os << "  floor/cacheline: one cache line bounced between the two CPUs, the hardware limit\n";
+  if (shown[kCpu] && n.cpu) os << "  CPU/msg: user+system CPU time of both peers per message\n";
+  if (shown[kFloor] && n.floor_ratio) {
+    os << fmt::format("  ×floor: ratio to the {} round trip of this run\n", n.floor_name);
   }
-  if (n.floor_memcpy) os << "  floor/memcpy: one memcpy of the message size on one CPU\n";
+  for (const Floor* f : n.floors) {
+    os << fmt::format("  floor/{}: {}\n", f->info().name, f->info().summary);
+  }
+}
+
+void write_row_notes(const Notes& n, std::ostream& os) {
   if (n.paced) {
-    os << "  paced: open loop at the offered rate; median/min/max are each repetition's mean "
-          "one-way latency, p50/p99/max lat the one-way latency of every message from its "
-          "intended send time (RTT/2 does not apply); msg/s is the delivered rate\n";
+    os << "  paced: open loop at the offered rate; the times are each repetition's mean one-way "
+          "latency, the percentiles the one-way latency of every message from its intended send "
+          "time (RTT/2 does not apply); msg/s is the delivered rate\n";
   }
   if (n.rate_not_kept) {
     os << "  rate not kept: the sender achieved less than 95% of the offered rate (slowest "
@@ -276,29 +299,144 @@ void write_notes(const Notes& n, std::ostream& os) {
     os << "  N% lost: messages (stream) or round trips (pingpong) that never arrived, over all "
           "repetitions; rates count delivered messages only\n";
   }
-  if (!n.unstable.empty()) {
+}
+
+void write_unstable_notes(const Notes& n, std::ostream& os) {
+  if (n.unstable.empty()) return;
+  os << fmt::format(
+      "  unstable (±CV above {:.0f}%): the repetitions disagree. Suggested --reps = "
+      "n·(h/{:.0f}%)², h the median's 95% CI half-width relative to the median: the CI narrows "
+      "as 1/√n\n",
+      100 * kUnstableCv, 100 * kTargetCiHalfWidth);
+  // A noisy machine makes every row unstable: then the rows repeat one advice, so list a few
+  // and say where the rest is, rather than bury the table under them.
+  constexpr size_t kShown = 6;
+  size_t shown = 0;
+  for (const auto& [name, advice] : n.unstable) {
+    if (shown++ == kShown) break;
+    os << fmt::format("  ! {}: {}\n", name, advice);
+  }
+  if (n.unstable.size() > kShown) {
     os << fmt::format(
-        "  unstable (±CV above {:.0f}%): the repetitions disagree. Suggested --reps = "
-        "n·(h/{:.0f}%)², "
-        "h the median's 95% CI half-width relative to the median: the CI narrows as 1/√n\n",
-        100 * kUnstableCv, 100 * kTargetCiHalfWidth);
-    // A noisy machine makes every row unstable: then the rows repeat one advice, so list a few
-    // and say where the rest is, rather than bury the table under them.
-    constexpr size_t kShown = 6;
-    size_t shown = 0;
-    for (const auto& [name, advice] : n.unstable) {
-      if (shown++ == kShown) break;
-      os << fmt::format("  ! {}: {}\n", name, advice);
-    }
-    if (n.unstable.size() > kShown) {
-      os << fmt::format(
-          "  ! … and {} more unstable rows (each row's advice is in the JSON: \"advice\"); when "
-          "most rows are unstable, the machine is the problem: docs/reducing-variance.md\n",
-          n.unstable.size() - kShown);
-    }
+        "  ! … and {} more unstable rows (each row's advice is in the JSON: \"advice\"); when "
+        "most rows are unstable, the machine is the problem: docs/reducing-variance.md\n",
+        n.unstable.size() - kShown);
   }
 }
 
+void write_hidden_note(const Shown& shown, size_t max_width, std::ostream& os) {
+  std::string hidden;
+  for (size_t i = 0; i < kColumnCount; ++i) {
+    if (!shown[i]) hidden += fmt::format("{}{}", hidden.empty() ? "" : ", ", kHeaders[i]);
+  }
+  if (hidden.empty()) return;
+  os << fmt::format("  not shown, to fit {} columns: {} (--wide shows every column)\n", max_width,
+                    hidden);
+}
+
+using Widths = std::array<size_t, kColumnCount>;
+
+Widths column_widths(const std::vector<TableRow>& rows) {
+  Widths width{};
+  for (size_t i = 0; i < kColumnCount; ++i) width[i] = display_width(kHeaders[i]);
+  for (const auto& row : rows) {
+    width[kName] = std::max(width[kName], display_width(row.cells[kName]));
+    if (!row.span.empty()) continue;  // a span does not size the columns it covers
+    for (size_t i = 1; i < kColumnCount; ++i)
+      width[i] = std::max(width[i], display_width(row.cells[i]));
+  }
+  return width;
+}
+
+constexpr std::string_view kGap = "  ";
+
+size_t line_width(const Widths& width, const Shown& shown) {
+  size_t total = 0;
+  for (size_t i = 0; i < kColumnCount; ++i) {
+    if (shown[i]) total += width[i] + (i > 0 ? kGap.size() : 0);
+  }
+  return total;
+}
+
+// --wide: every column. Else the default columns, dropping the least needed while the lines
+// would be wider than max_width (the names alone may still be wider: they are never cut).
+Shown choose_columns(const Widths& width, const TableOptions& opt) {
+  Shown shown{};
+  if (opt.wide) {
+    shown.fill(true);
+    return shown;
+  }
+  for (const Column c : kDefaultColumns) shown[c] = true;
+  for (const Column c : kDropOrder) {
+    if (line_width(width, shown) <= opt.max_width) break;
+    shown[c] = false;
+  }
+  return shown;
+}
+
+// Words of `text` on lines of at most `width` columns (a longer word gets a line of its own).
+std::vector<std::string> wrap(std::string_view text, size_t width) {
+  std::vector<std::string> lines(1);
+  size_t at = 0;
+  while (at < text.size()) {
+    const size_t end = std::min(text.find(' ', at), text.size());
+    const std::string_view word = text.substr(at, end - at);
+    at = end + 1;
+    if (word.empty()) continue;
+    std::string& last = lines.back();
+    if (!last.empty() && display_width(last) + 1 + display_width(word) > width) {
+      lines.emplace_back(word);
+    } else {
+      last += fmt::format("{}{}", last.empty() ? "" : " ", word);
+    }
+  }
+  return lines;
+}
+
+// A failed or skipped row: the name, then its message, wrapped to max_width (0: never) under
+// the message's first column, or from column 4 under the name where the name leaves too little.
+std::string format_span(const TableRow& row, size_t name_width, size_t max_width) {
+  constexpr size_t kMinSpan = 30, kIndent = 4;
+  std::string line = pad(row.cells[kName], name_width, false);
+  const size_t column = name_width + kGap.size();
+  if (max_width == 0 || column + display_width(row.span) <= max_width) {
+    return line + std::string(kGap) + row.span;
+  }
+  const bool beside = max_width >= column + kMinSpan;
+  const size_t indent = beside ? column : kIndent;
+  const auto parts = wrap(row.span, max_width - indent);
+  line.erase(line.find_last_not_of(' ') + 1);
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i == 0 && beside) {
+      line = pad(line, name_width, false) + std::string(kGap);
+    } else {
+      line += '\n' + std::string(indent, ' ');
+    }
+    line += parts[i];
+  }
+  return line;
+}
+
+std::string format_line(const TableRow& row, const Widths& width, const Shown& shown,
+                        const TableOptions& opt) {
+  std::string line;
+  if (!row.span.empty()) {
+    line = format_span(row, width[kName], opt.wide ? 0 : opt.max_width);
+    if (opt.color) line = paint(row.color, line);
+  } else {
+    for (size_t i = 0; i < kColumnCount; ++i) {
+      if (!shown[i]) continue;
+      if (i > 0) line += kGap;
+      std::string text = pad(row.cells[i], width[i], i != kName);
+      // Colour only the figure that needs the warning, padded, so alignment is unchanged.
+      if (opt.color && i == kCv && row.noisy) text = paint(kYellow, text);
+      line += text;
+    }
+  }
+  // Right-aligned blank cells at the end would leave trailing spaces.
+  line.erase(line.find_last_not_of(' ') + 1);
+  return line;
+}
 }  // namespace
 
 std::string format_time_ns(double ns) { return scaled(ns, kTimeUnits, ""); }
@@ -314,53 +452,42 @@ std::string format_percent(double fraction) {
   return fmt::format("{:.1f}%", fraction * 100.0);
 }
 
-void write_table(const RunResult& r, std::ostream& os, bool color) {
-  const std::optional<double> floor = floor_rtt(r);
+void write_table(const RunResult& r, std::ostream& os, const TableOptions& opt) {
+  const CaseResult* floor = bounding_floor(r);
   Notes notes;
+  if (floor != nullptr) notes.floor_name = floor->spec.name;
   std::vector<TableRow> rows;
   rows.reserve(r.cases.size());
   for (const auto& c : r.cases) rows.push_back(make_row(c, floor, notes));
 
-  std::array<size_t, kColumnCount> width{};
-  for (size_t i = 0; i < kColumnCount; ++i) width[i] = display_width(kHeaders[i]);
-  for (const auto& row : rows) {
-    width[kName] = std::max(width[kName], display_width(row.cells[kName]));
-    if (!row.span.empty()) continue;  // a span does not size the columns it covers
-    for (size_t i = 1; i < kColumnCount; ++i)
-      width[i] = std::max(width[i], display_width(row.cells[i]));
-  }
-
-  const std::string gap = "  ";
+  const Widths width = column_widths(rows);
+  const Shown shown = choose_columns(width, opt);
   std::string header;
-  size_t total = 0;
   for (size_t i = 0; i < kColumnCount; ++i) {
-    if (i > 0) header += gap;
+    if (!shown[i]) continue;
+    if (i > 0) header += kGap;
     header += pad(kHeaders[i], width[i], i != kName);
-    total += width[i] + (i > 0 ? gap.size() : 0);
   }
-  os << header << '\n' << std::string(total, '-') << '\n';
+  os << header << '\n' << std::string(line_width(width, shown), '-') << '\n';
+  for (const auto& row : rows) os << format_line(row, width, shown, opt) << '\n';
 
-  for (const auto& row : rows) {
-    std::string line;
-    if (!row.span.empty()) {
-      line = pad(row.cells[kName], width[kName], false);
-      line += gap;
-      line += row.span;
-      if (color) line = paint(row.color, line);
-    } else {
-      for (size_t i = 0; i < kColumnCount; ++i) {
-        if (i > 0) line += gap;
-        std::string text = pad(row.cells[i], width[i], i != kName);
-        // Colour only the figure that needs the warning, padded, so alignment is unchanged.
-        if (color && i == kCv && row.noisy) text = paint(kYellow, text);
-        line += text;
-      }
-    }
-    // Right-aligned blank cells at the end would leave trailing spaces.
-    line.erase(line.find_last_not_of(' ') + 1);
-    os << line << '\n';
+  if (notes.repetitions.empty()) return;  // nothing measured, nothing to explain
+  std::ostringstream text;
+  write_column_notes(notes, shown, text);
+  write_row_notes(notes, text);
+  write_unstable_notes(notes, text);
+  if (opt.wide) {
+    os << text.str();
+    return;
   }
-  write_notes(notes, os);
+  write_hidden_note(shown, opt.max_width, text);
+  // Each note wrapped to the table's width, continued four columns in.
+  std::istringstream lines(text.str());
+  for (std::string line; std::getline(lines, line);) {
+    const auto parts = wrap(line, opt.max_width - 4);
+    os << "  " << parts[0] << '\n';
+    for (size_t i = 1; i < parts.size(); ++i) os << "    " << parts[i] << '\n';
+  }
 }
 
 }  // namespace ipcperf

@@ -1,5 +1,6 @@
 // The reporters on a synthetic run: JSON rows and values (and Google Benchmark's compare.py
 // accepting them), CSV columns and quoting, the terminal table and its unit formatting.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -17,6 +18,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "floors/floor.hpp"
 #include "reporters/reporter.hpp"
 #include "reporters/units.hpp"
 #include "stats/summary.hpp"
@@ -69,6 +71,7 @@ RunResult make_run(double scale = 1.0, bool with_failures = true) {
 
   CaseResult floor;
   floor.spec = {kFloor, "floor-cacheline", "", "floor", 0, "spin", 0, 0};
+  floor.spec.bounds_round_trips = true;
   for (int i = 0; i < 3; ++i) {
     RepSample s = ok_rep(i, (50.0 + i) * scale);
     s.bytes_per_second = 0;
@@ -560,9 +563,10 @@ TEST(Units, Rates) {
   EXPECT_EQ(format_percent(0), "0.0%");
 }
 
-std::string table_of(const RunResult& r, bool color = false) {
+// Every column unless `wide` is false (the default table: TableDefault tests).
+std::string table_of(const RunResult& r, bool color = false, bool wide = true) {
   std::ostringstream os;
-  write_table(r, os, color);
+  write_table(r, os, {.color = color, .wide = wide});
   return os.str();
 }
 
@@ -721,6 +725,124 @@ TEST(TableReporter, NotesOnlyForRowsShown) {
   EXPECT_EQ(stream_text.find("RTT/2"), std::string::npos) << stream_text;
   EXPECT_EQ(stream_text.find("ratio to"), std::string::npos) << stream_text;
   EXPECT_EQ(stream_text.find("10/(1-p)"), std::string::npos) << stream_text;
+}
+
+// The table's lines, up to the rule under the header and the rows, without the notes.
+std::vector<std::string> table_lines(const std::string& text) {
+  std::vector<std::string> out;
+  for (const auto& line : lines_of(text)) {
+    if (line.rfind("  ", 0) == 0 && line.size() > 2 && line[2] != ' ') break;  // the notes
+    out.push_back(line);
+  }
+  return out;
+}
+
+std::vector<std::string> headers_of(const std::string& header) {
+  std::vector<std::string> out;
+  std::istringstream is(header);
+  for (std::string word; is >> word;) out.push_back(word);
+  return out;
+}
+
+// The notes of a default table with their wrapped lines joined again.
+std::string unwrapped(std::string text) {
+  for (size_t at; (at = text.find("\n    ")) != std::string::npos;) text.replace(at, 5, " ");
+  return text;
+}
+
+TEST(TableDefault, FitsInAHundredColumnsWithTheDefaultColumns) {
+  const RunResult r = ten_rep_run(true);  // unstable rows: long advice lines under the table
+  const std::string wrapped = table_of(r, false, false);
+  for (const auto& line : lines_of(wrapped)) EXPECT_LE(display_width(line), 100U) << line;
+  EXPECT_NE(unwrapped(wrapped).find(fmt::format("  ! {}: {}", kPingpong, r.cases[1].advice)),
+            std::string::npos)
+      << wrapped;
+  const std::string text = unwrapped(table_of(make_run(), false, false));
+  const auto lines = table_lines(text);
+  ASSERT_GE(lines.size(), 6U) << text;
+  EXPECT_EQ(headers_of(lines[0]), (std::vector<std::string>{"benchmark", "median", "±CV", "msg/s",
+                                                            "p99", "CPU/msg", "×floor"}))
+      << text;
+  EXPECT_NE(text.find("not shown, to fit 100 columns: 95% CI, min, max, bytes/s, p50, max lat "
+                      "(--wide shows every column)"),
+            std::string::npos)
+      << text;
+  // Notes speak only of the columns shown.
+  EXPECT_EQ(text.find("min, max: the extremes"), std::string::npos) << text;
+  EXPECT_EQ(text.find("confidence interval"), std::string::npos) << text;
+  EXPECT_NE(text.find("  p99: latency percentile of sampled"), std::string::npos) << text;
+  // The pingpong row keeps its figures, aligned under the header.
+  std::string row;
+  for (const auto& line : lines) {
+    if (line.rfind(kPingpong, 0) == 0) row = line;
+  }
+  EXPECT_EQ(end_column(row, "163 ns"), end_column(lines[0], "median")) << text;
+  EXPECT_EQ(end_column(row, "3.20×"), end_column(lines[0], "×floor")) << text;
+  EXPECT_EQ(display_width(lines[1]), display_width(lines[0])) << "the rule spans the header";
+}
+
+TEST(TableDefault, LongNamesDropTheLeastNeededColumnsFirst) {
+  RunResult r = make_run();
+  r.cases[1].spec.name = std::string(kPingpong) + "/" + std::string(50, 'x');
+  const std::string text = unwrapped(table_of(r, false, false));
+  const auto lines = table_lines(text);
+  for (const auto& line : lines) EXPECT_LE(display_width(line), 100U) << line;
+  const auto headers = headers_of(lines[0]);
+  EXPECT_EQ(headers.front(), "benchmark");
+  EXPECT_EQ(headers[1], "median") << "the median is never dropped";
+  EXPECT_EQ(std::count(headers.begin(), headers.end(), "CPU/msg"), 0) << "dropped first: " << text;
+  EXPECT_NE(text.find("CPU/msg"), std::string::npos) << "named among the hidden: " << text;
+  EXPECT_EQ(text.find("CPU/msg: user+system"), std::string::npos) << "no note for it: " << text;
+}
+
+TEST(TableDefault, LongMessagesWrapUnderTheirFirstColumn) {
+  RunResult r = make_run();
+  r.cases[3].message = "fifo not built: " + std::string(30, 'a') + " " + std::string(30, 'b') +
+                       " " + std::string(30, 'c') + " " + std::string(30, 'd');
+  const auto lines = table_lines(table_of(r, false, false));
+  size_t at = 0;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    EXPECT_LE(display_width(lines[i]), 100U) << lines[i];
+    if (lines[i].rfind(kSkipped, 0) == 0) at = i;
+  }
+  ASSERT_GT(at, 0U);
+  ASSERT_GT(lines.size(), at + 1);
+  const size_t column = lines[at].find("skipped: ");
+  EXPECT_EQ(lines[at + 1].find_first_not_of(' '), column) << lines[at + 1];
+  EXPECT_NE(lines[at + 1].find(std::string(30, 'c')), std::string::npos) << lines[at + 1];
+  // --wide keeps the message on one line.
+  EXPECT_NE(table_of(r, false, true).find(r.cases[3].message), std::string::npos);
+}
+
+TEST(TableDefault, ANameWiderThanTheLimitIsNeverCut) {
+  RunResult r = make_run();
+  const std::string name = std::string(kPingpong) + "/" + std::string(120, 'y');
+  r.cases[1].spec.name = name;
+  const std::string text = table_of(r, false, false);
+  EXPECT_NE(text.find(name + "  "), std::string::npos) << text;
+  EXPECT_EQ(headers_of(table_lines(text)[0]), (std::vector<std::string>{"benchmark", "median"}));
+}
+
+TEST(TableDefault, WideShowsEveryColumnAndNoHiddenNote) {
+  const std::string text = table_of(make_run(), false, true);
+  EXPECT_EQ(headers_of(lines_of(text)[0]).size(), 15U) << "95% CI and max lat are two words";
+  EXPECT_EQ(text.find("not shown"), std::string::npos) << text;
+  EXPECT_NE(text.find("min, max: the extremes"), std::string::npos) << text;
+}
+
+TEST(TableDefault, FloorsAreFoundByWhatTheyBoundNotByName) {
+  RunResult r = make_run();
+  r.cases[0].spec.name = "floor/renamed";
+  const std::string text = unwrapped(table_of(r, false, false));
+  EXPECT_NE(text.find("3.20×"), std::string::npos) << text;
+  EXPECT_NE(text.find("ratio to the floor/renamed round trip"), std::string::npos) << text;
+  // The floor's note is the registered floor's own summary.
+  const Floor* cacheline = find_floor("floor-cacheline");
+  ASSERT_NE(cacheline, nullptr);
+  EXPECT_NE(text.find(std::string(cacheline->info().summary)), std::string::npos) << text;
+  r.cases[0].spec.bounds_round_trips = false;
+  EXPECT_EQ(table_of(r, false, false).find("3.20×"), std::string::npos)
+      << "no bounding floor, no ratio";
 }
 
 // ---------------------------------------------------------------------------------------------
