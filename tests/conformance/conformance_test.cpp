@@ -20,10 +20,10 @@
 #include <gtest/gtest.h>
 
 #include "ipcperf/backend.hpp"
-#include "registry.hpp"
-#include "support/backend_support.hpp"
 #include "ipcperf/message.hpp"
 #include "ipcperf/objects.hpp"
+#include "registry.hpp"
+#include "support/backend_support.hpp"
 
 namespace ipcperf {
 using testing_support::backend_waits;
@@ -366,12 +366,8 @@ TEST_P(Conformance, CleanupRemovesEverythingAndIsIdempotent) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllBackends, Conformance, ::testing::ValuesIn(all_params()),
-                         [](const auto& param_info) {
-                           std::string n = param_info.param.backend;
-                           for (char& c : n) {
-                             if (c == '-') c = '_';
-                           }
-                           return n + "_" + std::string(to_string(param_info.param.wait));
+                         [](const auto& p) {
+                           return testing_support::instance_name(p.param.backend, p.param.wait);
                          });
 
 }  // namespace

@@ -39,6 +39,21 @@ inline std::vector<std::tuple<std::string, Wait>> backend_waits(
   return out;
 }
 
+// A gtest instance name for (backend, wait): "shm_spsc_spin".
+inline std::string instance_name(std::string backend, Wait wait) {
+  for (char& c : backend) {
+    if (c == '-') c = '_';
+  }
+  return fmt::format("{}_{}", backend, to_string(wait));
+}
+// For INSTANTIATE_TEST_SUITE_P over backend_waits().
+struct BackendWaitName {
+  template <class Info>
+  std::string operator()(const Info& info) const {
+    return instance_name(std::get<0>(info.param), std::get<1>(info.param));
+  }
+};
+
 // Forks endpoint B: it keeps B's descriptors, opens B's end and exits with what `b` returns
 // (100 and a line on stderr when it throws). In the parent, keeps A's descriptors and returns
 // the child's pid.

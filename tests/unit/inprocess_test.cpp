@@ -13,10 +13,10 @@
 #include <gtest/gtest.h>
 
 #include "ipcperf/backend.hpp"
-#include "registry.hpp"
-#include "support/backend_support.hpp"
 #include "ipcperf/message.hpp"
 #include "protocol.hpp"
+#include "registry.hpp"
+#include "support/backend_support.hpp"
 
 namespace ipcperf {
 using testing_support::backend_waits;
@@ -159,14 +159,7 @@ TEST_P(InProcess, RunPeerABPingpongAndStream) {
 }
 
 INSTANTIATE_TEST_SUITE_P(InProcessBackends, InProcess, ::testing::ValuesIn(cases()),
-                         [](const auto& param_info) {
-                           std::string n = fmt::format("{}_{}", std::get<0>(param_info.param),
-                                                       to_string(std::get<1>(param_info.param)));
-                           for (char& c : n) {
-                             if (c == '-') c = '_';
-                           }
-                           return n;
-                         });
+                         testing_support::BackendWaitName{});
 
 }  // namespace
 }  // namespace ipcperf

@@ -13,17 +13,16 @@
 #include <gtest/gtest.h>
 
 #include "ipcperf/backend.hpp"
-#include "ipcperf/objects.hpp"
 #include "ipcperf/backends/shm_mutex.hpp"
+#include "ipcperf/message.hpp"
+#include "ipcperf/objects.hpp"
 #include "registry.hpp"
 #include "support/backend_support.hpp"
-#include "ipcperf/message.hpp"
 
 namespace ipcperf {
 using testing_support::backend_waits;
 using testing_support::fork_endpoint_b;
 using testing_support::message;
-
 
 namespace {
 
@@ -125,14 +124,7 @@ TEST_P(ShmWaits, KilledPeerEndsBothWaits) {
 }
 
 INSTANTIATE_TEST_SUITE_P(SharedMemoryBackends, ShmWaits, ::testing::ValuesIn(cases()),
-                         [](const auto& param_info) {
-                           std::string n = fmt::format("{}_{}", std::get<0>(param_info.param),
-                                                       to_string(std::get<1>(param_info.param)));
-                           for (char& c : n) {
-                             if (c == '-') c = '_';
-                           }
-                           return n;
-                         });
+                         testing_support::BackendWaitName{});
 
 // A peer killed inside send() or recv() leaves the ring's mutex locked: the robust mutex hands
 // it to the survivor with EOWNERDEAD, which must become PeerGone, never a hang.

@@ -3,7 +3,9 @@
 // supervisor before any peer exists, unlinked at cleanup.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "ipcperf/backend.hpp"
@@ -11,6 +13,21 @@
 #include "ipcperf/shm.hpp"
 
 namespace ipcperf {
+
+constexpr size_t kCacheLine = 64;
+constexpr size_t round_up(size_t n, size_t to) { return (n + to - 1) / to * to; }
+
+// The first cache line of shm-mutex's and shm-boost-spsc's regions. magic and capacity are
+// written once by the supervisor (prepare), pid and closed by each side at open and close; each
+// backend says how its closed flags are ordered with its data.
+struct alignas(kCacheLine) ShmPairHeader {
+  uint64_t magic = 0;
+  uint64_t capacity = 0;
+  // Each side's pid, stored when it opens; read by the other side only to watch its liveness
+  // (relaxed: a late value only delays the first check).
+  std::atomic<int32_t> pid[2] = {0, 0};
+  std::atomic<uint32_t> closed[2] = {0, 0};
+};
 
 // Creates the object with `bytes` zero bytes and calls init(base) on its mapping. The peers open
 // it only after prepare() has returned, so init needs no atomics. If init throws, the object is

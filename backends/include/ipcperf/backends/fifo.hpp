@@ -71,7 +71,8 @@ struct Fifo {
     if (!ep.spec.empty()) remove_private_dir(ep.spec);
   }
 
-  class Channel {
+  // send() and recv() are FramedFds's (non-virtual: the hot loop calls them directly).
+  class Channel : public FramedFds {
    public:
     Channel(std::string_view spec, Role role, const ChannelOptions& o) {
       const std::string dir(spec);
@@ -91,10 +92,8 @@ struct Fifo {
       }
       // Only after the opens: a non-blocking open for writing fails (ENXIO) without a reader, and
       // a non-blocking reader would see EOF before its writer arrived.
-      io_.start(std::move(rfd), std::move(wfd), o.wait == Wait::kSpin, "fifo");
+      start(std::move(rfd), std::move(wfd), o.wait == Wait::kSpin, "fifo");
     }
-    void send(std::span<const std::byte> m) { io_.send(m); }
-    size_t recv(std::span<std::byte> b) { return io_.recv(b); }
 
    private:
     static void set_size(int fd, size_t capacity) {
@@ -106,8 +105,6 @@ struct Fifo {
             fmt::format("fifo: F_SETPIPE_SZ {} gave a {}-byte buffer", capacity, got));
       }
     }
-
-    FramedFds io_;
   };
 };
 

@@ -20,19 +20,11 @@ using boost_bytes::kCapacity;
 using boost_bytes::Queue;
 
 constexpr uint64_t kMagic = 0x626f'6f73'7473'7073ULL;  // "boostsps"
-constexpr size_t kLine = 64;
-constexpr size_t round_up(size_t n, size_t to) { return (n + to - 1) / to * to; }
-
-struct alignas(kLine) Header {
-  uint64_t magic = 0;
-  uint64_t capacity = 0;
-  // Each side's pid, stored when it opens; the other side only watches it (relaxed: a late value
-  // delays the first liveness check, nothing else).
-  std::atomic<int32_t> pid[2] = {0, 0};
-  // Release in the Channel destructor, acquire in peer_gone(): what a side pushed before closing
-  // is visible to the peer that sees it closed, which drains it before reporting PeerGone.
-  std::atomic<uint32_t> closed[2] = {0, 0};
-};
+constexpr size_t kLine = kCacheLine;
+// closed[side]: release in the Channel destructor, acquire in peer_gone(): what a side pushed
+// before closing is visible to the peer that sees it closed, which drains it before reporting
+// PeerGone.
+using Header = ShmPairHeader;
 
 // Region: Header | Queue A->B | Queue B->A, each queue starting on its own cache line.
 constexpr size_t kQueueStride = round_up(sizeof(Queue), kLine);

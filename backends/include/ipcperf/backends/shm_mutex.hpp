@@ -31,7 +31,7 @@
 
 namespace ipcperf::backends::shm_mutex {
 
-constexpr size_t kLine = 64;
+constexpr size_t kLine = kCacheLine;
 constexpr size_t kPrefix = 4;  // u32 length of the record's message
 constexpr size_t kMinCapacity = 256;
 constexpr size_t kMaxCapacity = size_t{1} << 30;
@@ -39,19 +39,9 @@ constexpr uint64_t kMagic = 0x7368'6d2d'6d75'7478ULL;  // "shm-mutx"
 constexpr int64_t kWaitSlice = 50'000'000;             // ns: a condvar wait ends this often
 constexpr uint32_t kLivenessEvery = 1U << 14;          // spin/yield: empty polls between checks
 
-constexpr size_t round_up(size_t n, size_t to) { return (n + to - 1) / to * to; }
-
-// Written once by the supervisor (magic, capacity) and by each side at open/close.
-struct alignas(kLine) Header {
-  uint64_t magic = 0;
-  uint64_t capacity = 0;
-  // Each side's pid, stored when it opens; read by the other side only to watch its liveness
-  // (relaxed: a late value only delays the first check).
-  std::atomic<int32_t> pid[2] = {0, 0};
-  // Set by a side's Channel destructor, under each ring's mutex (which orders it with the waits
-  // that read it under the same mutex).
-  std::atomic<uint32_t> closed[2] = {0, 0};
-};
+// closed[side] is set by a side's Channel destructor under each ring's mutex (which orders it
+// with the waits that read it under the same mutex).
+using Header = ShmPairHeader;
 
 // One direction. Every field below the condvars is guarded by `mutex`; `used` is atomic only so
 // that a spinning side may peek at it without the mutex (a hint: it re-checks under the mutex).

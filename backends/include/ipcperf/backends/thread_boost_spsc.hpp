@@ -10,6 +10,7 @@
 
 #include "ipcperf/backend.hpp"
 #include "ipcperf/boost_byte_queue.hpp"
+#include "ipcperf/closed_flags.hpp"
 
 namespace ipcperf::backends::thread_boost_spsc {
 
@@ -42,16 +43,11 @@ struct ThreadBoostSpsc {
     explicit Shared(const ChannelOptions&)
         : queue_{std::make_unique<AlignedQueue>(), std::make_unique<AlignedQueue>()} {}
     Queue& queue(int direction) { return queue_[direction]->q; }
-    // Release in ~Channel, acquire in Channel::peer_gone(): what a side pushed before closing is
-    // visible to the peer that sees the flag (it drains before reporting PeerGone).
-    std::atomic<uint32_t>& closed(int side) { return closed_[side].flag; }
+    ClosedFlags& closed() { return closed_; }
 
    private:
     std::unique_ptr<AlignedQueue> queue_[2];  // [0] A->B, [1] B->A
-    struct alignas(64) Flag {
-      std::atomic<uint32_t> flag{0};
-    };
-    Flag closed_[2];
+    ClosedFlags closed_;
   };
 
   class Channel {
@@ -62,7 +58,7 @@ struct ThreadBoostSpsc {
           duplex_(s.queue(me_), s.queue(1 - me_), o, "thread-boost-spsc", Gone{this}) {}
     Channel(const Channel&) = delete;
     Channel& operator=(const Channel&) = delete;
-    ~Channel() { shared_->closed(me_).store(1, std::memory_order_release); }
+    ~Channel() { shared_->closed().close(me_); }
 
     void send(std::span<const std::byte> m) { duplex_.send(m); }
     size_t recv(std::span<std::byte> b) { return duplex_.recv(b); }
@@ -70,9 +66,7 @@ struct ThreadBoostSpsc {
    private:
     struct Gone {
       Channel* ch;
-      bool operator()() const {
-        return ch->shared_->closed(1 - ch->me_).load(std::memory_order_acquire) != 0;
-      }
+      bool operator()() const { return ch->shared_->closed().closed(1 - ch->me_); }
     };
 
     Shared* shared_;

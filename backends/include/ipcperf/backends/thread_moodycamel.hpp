@@ -33,6 +33,7 @@
 #include <readerwriterqueue/readerwriterqueue.h>
 
 #include "ipcperf/backend.hpp"
+#include "ipcperf/closed_flags.hpp"
 #include "ipcperf/wait.hpp"
 
 namespace ipcperf::backends::thread_moodycamel {
@@ -97,17 +98,12 @@ struct ThreadMoodycamel {
     }
     PollQueue* poll(int direction) { return poll_[direction].get(); }
     BlockQueue* block(int direction) { return block_[direction].get(); }
-    // Release in ~Channel, acquire in Channel::peer_gone(): the cells a side enqueued before
-    // closing are visible to the peer that sees the flag (it drains before reporting PeerGone).
-    std::atomic<uint32_t>& closed(int side) { return closed_[side].flag; }
+    ClosedFlags& closed() { return closed_; }
 
    private:
     std::unique_ptr<PollQueue> poll_[2];  // [0] A->B, [1] B->A
     std::unique_ptr<BlockQueue> block_[2];
-    struct alignas(64) Flag {
-      std::atomic<uint32_t> flag{0};
-    };
-    Flag closed_[2];
+    ClosedFlags closed_;
   };
 
   class Channel {
@@ -124,7 +120,7 @@ struct ThreadMoodycamel {
     }
     Channel(const Channel&) = delete;
     Channel& operator=(const Channel&) = delete;
-    ~Channel() { shared_->closed(me_).store(1, std::memory_order_release); }
+    ~Channel() { shared_->closed().close(me_); }
 
     void send(std::span<const std::byte> m) {
       const auto len = static_cast<uint32_t>(m.size());
@@ -212,9 +208,7 @@ struct ThreadMoodycamel {
       }
       return ++polls % kLivenessEvery == 0;
     }
-    bool peer_closed() const {
-      return shared_->closed(1 - me_).load(std::memory_order_acquire) != 0;
-    }
+    bool peer_closed() const { return shared_->closed().closed(1 - me_); }
     [[noreturn]] static void throw_gone(bool receiving, bool in_message) {
       if (in_message) {
         throw PeerGone("thread-moodycamel: the sending peer has gone in the middle of a message");

@@ -20,6 +20,7 @@
 #include "ipcperf/backend.hpp"
 #include "ipcperf/liveness.hpp"
 #include "ipcperf/socket_buffers.hpp"
+#include "ipcperf/sockets.hpp"
 
 namespace ipcperf::backends::udp {
 
@@ -102,17 +103,12 @@ struct Udp {
   }
   static void cleanup(Endpoints& ep) noexcept { ep.close_all(); }
 
-  class Channel {
+  class Channel : DatagramEnd {
    public:
     static constexpr bool kLossy = true;
 
     Channel(std::string_view spec, Role role, const ChannelOptions& o)
-        : spin_(o.wait == Wait::kSpin),
-          send_flags_(MSG_NOSIGNAL | (spin_ ? MSG_DONTWAIT : 0)),
-          recv_flags_(MSG_TRUNC | (spin_ ? MSG_DONTWAIT : 0)),
-          watch_("udp") {
-      const auto [a, b] = spec_ints<2>("udp", spec);
-      fd_ = Fd(role == Role::kA ? a : b);
+        : DatagramEnd("udp", spec, role, o.wait) {
       // Block mode: a recv that waits this long reports a loss (or the peer's death); spin mode
       // passes MSG_DONTWAIT and uses the timeouts only for the handshake.
       const timeval rcv{0, static_cast<suseconds_t>(kLossTimeoutNs / 1000)};
@@ -272,11 +268,6 @@ struct Udp {
           throw SystemError(err, "udp: sending");
       }
     }
-
-    bool spin_;
-    int send_flags_, recv_flags_;
-    Fd fd_;
-    PeerWatch watch_;
   };
 };
 

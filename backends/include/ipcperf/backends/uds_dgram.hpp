@@ -124,16 +124,10 @@ struct UdsDgram {
     if (const std::string dir = dir_of(ep.spec); !dir.empty()) remove_private_dir(dir);
   }
 
-  class Channel {
+  class Channel : DatagramEnd {
    public:
     Channel(std::string_view spec, Role role, const ChannelOptions& o)
-        : spin_(o.wait == Wait::kSpin),
-          send_flags_(MSG_NOSIGNAL | (spin_ ? MSG_DONTWAIT : 0)),
-          // MSG_TRUNC: recv returns the datagram's real length, so a short buffer is detected.
-          recv_flags_(MSG_TRUNC | (spin_ ? MSG_DONTWAIT : 0)),
-          watch_("uds-dgram") {
-      const auto [a, b] = spec_ints<2>("uds-dgram", spec);
-      fd_ = Fd(role == Role::kA ? a : b);
+        : DatagramEnd("uds-dgram", spec, role, o.wait) {
       // Blocking calls return after this long so that a dead peer is noticed (spin mode passes
       // MSG_DONTWAIT and uses them only for the hello).
       const timeval tv{0, static_cast<suseconds_t>(kLivenessTimeoutNs / 1000)};
@@ -215,11 +209,6 @@ struct UdsDgram {
           throw SystemError(err, fmt::format("uds-dgram: {}", doing));
       }
     }
-
-    bool spin_;
-    int send_flags_, recv_flags_;
-    Fd fd_;
-    PeerWatch watch_;
   };
 };
 

@@ -110,7 +110,8 @@ struct UdsStream {
     }
   }
 
-  class Channel {
+  // send() and recv() are FramedFds's (non-virtual: the hot loop calls them directly).
+  class Channel : public FramedFds {
    public:
     Channel(std::string_view spec_text, Role role, const ChannelOptions& o) {
       const Spec spec = Spec::parse(spec_text);
@@ -128,13 +129,8 @@ struct UdsStream {
       // each side sizes its own after the connection exists.
       set_socket_buffer(fd.get(), SockBuf::kSend, o.capacity, "uds-stream");
       set_socket_buffer(fd.get(), SockBuf::kRecv, o.capacity, "uds-stream");
-      io_.start(std::move(fd), o.wait == Wait::kSpin, "uds-stream");
+      start(std::move(fd), o.wait == Wait::kSpin, "uds-stream");
     }
-    void send(std::span<const std::byte> m) { io_.send(m); }
-    size_t recv(std::span<std::byte> b) { return io_.recv(b); }
-
-   private:
-    FramedFds io_;
   };
 };
 
