@@ -39,9 +39,11 @@ struct Suffix {
   uint64_t factor;
 };
 
-// A whole number with one of `suffixes` (or none), at most `limit` in all; nullopt otherwise.
-std::optional<uint64_t> number_with_suffix(std::string_view s, std::span<const Suffix> suffixes,
-                                           uint64_t limit) {
+// A whole number with one of `suffixes` (or none), at most `limit` in all; else a UsageError
+// "<option>: '<s>' is not <what>: <hint>".
+uint64_t number_with_suffix(std::string_view s, std::span<const Suffix> suffixes, uint64_t limit,
+                            std::string_view option, std::string_view what, std::string_view hint) {
+  s = trim(s);
   std::string_view rest;
   auto v = leading_uint(s, rest);
   uint64_t mult = 1;
@@ -49,38 +51,28 @@ std::optional<uint64_t> number_with_suffix(std::string_view s, std::span<const S
     mult = 0;
     for (const Suffix& x : suffixes) mult = rest == x.text ? x.factor : mult;
   }
-  if (!v || mult == 0 || *v > limit / mult) return std::nullopt;
+  if (!v || mult == 0 || *v > limit / mult) {
+    throw UsageError(fmt::format("{}: '{}' is not {}: {}", option, s, what, hint));
+  }
   return *v * mult;
 }
 
 }  // namespace
 
 size_t parse_size(std::string_view s, std::string_view option) {
-  s = trim(s);
-  static constexpr Suffix kBinary[] = {{"K", 1024},        {"k", 1024},        {"KiB", 1024},
-                                       {"M", 1U << 20},     {"m", 1U << 20},     {"MiB", 1U << 20},
-                                       {"G", 1ULL << 30},   {"g", 1ULL << 30},   {"GiB", 1ULL << 30}};
-  const auto v = number_with_suffix(s, kBinary, uint64_t{1} << 40);
-  if (!v) {
-    throw UsageError(
-        fmt::format("{}: '{}' is not a size: use bytes with an optional K, M or G "
-                    "suffix (powers of 1024), e.g. 64, 4K, 1M",
-                    option, s));
-  }
-  return static_cast<size_t>(*v);
+  static constexpr Suffix kBinary[] = {{"K", 1024},       {"k", 1024},       {"KiB", 1024},
+                                       {"M", 1U << 20},   {"m", 1U << 20},   {"MiB", 1U << 20},
+                                       {"G", 1ULL << 30}, {"g", 1ULL << 30}, {"GiB", 1ULL << 30}};
+  return static_cast<size_t>(number_with_suffix(
+      s, kBinary, uint64_t{1} << 40, option, "a size",
+      "use bytes with an optional K, M or G suffix (powers of 1024), e.g. 64, 4K, 1M"));
 }
 
 uint64_t parse_count(std::string_view s, std::string_view option) {
-  s = trim(s);
   static constexpr Suffix kDecimal[] = {{"k", 1000}, {"K", 1000}, {"M", 1000000}, {"m", 1000000}};
-  const auto v = number_with_suffix(s, kDecimal, uint64_t{1} << 50);
-  if (!v) {
-    throw UsageError(
-        fmt::format("{}: '{}' is not a count: use a whole number with an optional k "
-                    "or M suffix (powers of 1000), e.g. 100000, 100k, 2M",
-                    option, s));
-  }
-  return *v;
+  return number_with_suffix(
+      s, kDecimal, uint64_t{1} << 50, option, "a count",
+      "use a whole number with an optional k or M suffix (powers of 1000), e.g. 100000, 100k, 2M");
 }
 
 void require_min_size(const std::vector<size_t>& sizes, size_t min, std::string_view what,

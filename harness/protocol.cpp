@@ -5,47 +5,31 @@
 
 #include <fmt/format.h>
 
+#include "ipcperf/names.hpp"
 #include "ipcperf/sys.hpp"
 
 namespace ipcperf {
 
 namespace {
 
-constexpr std::array<std::pair<Workload, std::string_view>, 3> kWorkloadNames{{
-    {Workload::kPingpong, "pingpong"},
-    {Workload::kStream, "stream"},
-    {Workload::kPaced, "paced"},
-}};
-constexpr std::array<std::pair<PeerRole, std::string_view>, 5> kRoleNames{{
-    {PeerRole::kA, "A"},
-    {PeerRole::kB, "B"},
-    {PeerRole::kAB, "AB"},
-    {PeerRole::kCoordinator, "coordinator"},
-    {PeerRole::kWorker, "worker"},
-}};
-constexpr std::array<std::pair<ControlKind, std::string_view>, 6> kControlNames{{
-    {ControlKind::kJob, "JOB"},
-    {ControlKind::kReady, "READY"},
-    {ControlKind::kGo, "GO"},
-    {ControlKind::kResult, "RESULT"},
-    {ControlKind::kError, "ERROR"},
-    {ControlKind::kGone, "GONE"},
-}};
+constexpr Names<Workload, 3> kWorkloadNames{{{Workload::kPingpong, "pingpong"},
+                                             {Workload::kStream, "stream"},
+                                             {Workload::kPaced, "paced"}}};
+constexpr Names<PeerRole, 5> kRoleNames{{{PeerRole::kA, "A"},
+                                         {PeerRole::kB, "B"},
+                                         {PeerRole::kAB, "AB"},
+                                         {PeerRole::kCoordinator, "coordinator"},
+                                         {PeerRole::kWorker, "worker"}}};
+constexpr Names<ControlKind, 6> kControlNames{{{ControlKind::kJob, "JOB"},
+                                               {ControlKind::kReady, "READY"},
+                                               {ControlKind::kGo, "GO"},
+                                               {ControlKind::kResult, "RESULT"},
+                                               {ControlKind::kError, "ERROR"},
+                                               {ControlKind::kGone, "GONE"}}};
 
 template <class E, size_t N>
-std::string_view name_of(const std::array<std::pair<E, std::string_view>, N>& names, E e) {
-  for (const auto& [v, n] : names) {
-    if (v == e) return n;
-  }
-  return "?";
-}
-
-template <class E, size_t N>
-E value_of(const std::array<std::pair<E, std::string_view>, N>& names, std::string_view s,
-           std::string_view what) {
-  for (const auto& [v, n] : names) {
-    if (n == s) return v;
-  }
+E value_of(const Names<E, N>& names, std::string_view s, std::string_view what) {
+  if (const auto v = find_value(names, s)) return *v;
   throw ProtocolError(fmt::format("unknown {} '{}'", what, s));
 }
 
@@ -255,15 +239,17 @@ ControlMessage decode_control(std::string_view line) {
     }
   }
   // Show at most 80 characters of a bad line: it may be a whole stray JSON document.
-  const std::string shown = line.size() > 80 ? std::string(line.substr(0, 80)) + "..." :
-                                               std::string(line);
+  const std::string shown =
+      line.size() > 80 ? std::string(line.substr(0, 80)) + "..." : std::string(line);
   if (!known) throw ProtocolError(fmt::format("unexpected control message '{}'", shown));
   const bool wants_body = m.kind != ControlKind::kReady && m.kind != ControlKind::kGo;
   if (wants_body && body.empty()) {
-    throw ProtocolError(fmt::format("truncated control message '{}': {} needs a body", shown, kind));
+    throw ProtocolError(
+        fmt::format("truncated control message '{}': {} needs a body", shown, kind));
   }
   if (!wants_body && space != std::string_view::npos) {
-    throw ProtocolError(fmt::format("unexpected control message '{}': {} has no body", shown, kind));
+    throw ProtocolError(
+        fmt::format("unexpected control message '{}': {} has no body", shown, kind));
   }
   m.body = std::string(body);
   return m;

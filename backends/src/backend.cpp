@@ -7,40 +7,28 @@
 
 #include <fmt/format.h>
 
+#include "ipcperf/names.hpp"
+
 namespace ipcperf {
 
 std::string_view to_string(Role r) { return r == Role::kA ? "A" : "B"; }
 
-std::string_view to_string(Wait w) {
-  switch (w) {
-    case Wait::kSpin:
-      return "spin";
-    case Wait::kYield:
-      return "yield";
-    case Wait::kBlock:
-      return "block";
-  }
-  return "?";
-}
+namespace {
+constexpr Names<Wait, 3> kWaitNames{
+    {{Wait::kSpin, "spin"}, {Wait::kYield, "yield"}, {Wait::kBlock, "block"}}};
+constexpr Names<Family, 3> kFamilyNames{{{Family::kSharedMemory, "shared memory"},
+                                         {Family::kKernel, "kernel"},
+                                         {Family::kInProcess, "in-process"}}};
+}  // namespace
+
+std::string_view to_string(Wait w) { return name_of(kWaitNames, w); }
 
 Wait parse_wait(std::string_view s) {
-  if (s == "spin") return Wait::kSpin;
-  if (s == "yield") return Wait::kYield;
-  if (s == "block") return Wait::kBlock;
+  if (const auto w = find_value(kWaitNames, s)) return *w;
   throw UsageError(fmt::format("unknown wait strategy '{}': use spin, yield or block", s));
 }
 
-std::string_view to_string(Family f) {
-  switch (f) {
-    case Family::kSharedMemory:
-      return "shared memory";
-    case Family::kKernel:
-      return "kernel";
-    case Family::kInProcess:
-      return "in-process";
-  }
-  return "?";
-}
+std::string_view to_string(Family f) { return name_of(kFamilyNames, f); }
 
 std::string WaitSet::to_string() const {
   std::string s;

@@ -10,8 +10,8 @@
 #include <gtest/gtest.h>
 
 #include "ipcperf/backend.hpp"
-#include "registry.hpp"
 #include "ipcperf/objects.hpp"
+#include "registry.hpp"
 
 namespace ipcperf {
 namespace {

@@ -151,6 +151,19 @@ class StaleSweep : public ::testing::Test {
     fs::remove_all(scratch_, ec);
   }
 
+  // Sweeps and expects it to change nothing under the scratch tree and to remove nothing; every
+  // one of `reported` is named among what it left alone.
+  SweepReport sweep_expecting_no_change(const std::vector<std::string>& reported = {}) {
+    const auto before = snapshot(scratch_);
+    SweepReport r = sweep_stale_objects(roots_);
+    EXPECT_EQ(snapshot(scratch_), before);
+    EXPECT_TRUE(r.removed.empty()) << dump(r.removed);
+    for (const auto& p : reported) {
+      EXPECT_TRUE(mentions(r.left_alone, p)) << p << "\n" << dump(r.left_alone);
+    }
+    return r;
+  }
+
   // A POSIX queue, 0600, removed at the end of the test. "" when the kernel has none.
   std::string victim_posix_queue(const std::string& name) {
     if (!have_mq_) return "";
@@ -285,13 +298,7 @@ TEST_F(StaleSweep, ASymbolicLinkNamedLikeOursIsNeverFollowed) {
   ASSERT_EQ(::symlink((victim + "/keep1").c_str(), links[2].c_str()), 0);
   ASSERT_EQ(::symlink((victim + "/keep2").c_str(), links[3].c_str()), 0);
   const auto before = snapshot(scratch_);
-
-  const SweepReport r = sweep_stale_objects(roots_);
-  EXPECT_EQ(snapshot(scratch_), before);
-  EXPECT_TRUE(r.removed.empty()) << dump(r.removed);
-  for (const auto& l : links) {
-    EXPECT_TRUE(mentions(r.left_alone, l)) << l << "\n" << dump(r.left_alone);
-  }
+  const SweepReport r = sweep_expecting_no_change(links);
 
   // Nothing is created through the link either: private directories go into TMPDIR itself.
   const std::string dir = make_private_dir();
@@ -321,14 +328,7 @@ TEST_F(StaleSweep, PlantedDirectoriesAndTheirRecordsAreLeftAlone) {
     ASSERT_EQ(::chown(d.c_str(), nobody(), nobody()), 0);
     planted.push_back(d);
   }
-  const auto before = snapshot(scratch_);
-
-  const SweepReport r = sweep_stale_objects(roots_);
-  EXPECT_EQ(snapshot(scratch_), before);
-  EXPECT_TRUE(r.removed.empty()) << dump(r.removed);
-  for (const auto& d : planted) {
-    EXPECT_TRUE(mentions(r.left_alone, d)) << d << "\n" << dump(r.left_alone);
-  }
+  const SweepReport r = sweep_expecting_no_change(planted);
   EXPECT_TRUE(sysv_queue_exists(msq)) << "the victim System V queue was removed";
   if (!mq.empty()) {
     EXPECT_TRUE(posix_queue_exists(mq)) << "the victim POSIX queue was removed";
@@ -347,11 +347,7 @@ TEST_F(StaleSweep, ASquattedPersonalRootIsNeitherSweptNorUsed) {
     ASSERT_EQ(::chown(personal_.c_str(), nobody(), nobody()), 0);
   }
   const auto before = snapshot(scratch_);
-
-  const SweepReport r = sweep_stale_objects(roots_);
-  EXPECT_EQ(snapshot(scratch_), before);
-  EXPECT_TRUE(r.removed.empty()) << dump(r.removed);
-  EXPECT_TRUE(mentions(r.left_alone, personal_)) << dump(r.left_alone);
+  const SweepReport r = sweep_expecting_no_change({personal_});
   EXPECT_TRUE(sysv_queue_exists(msq));
 
   EXPECT_EQ(private_root(), tmp_);
@@ -379,11 +375,7 @@ TEST_F(StaleSweep, AUserFolderNamedLikeOursSurvives) {
   write_file(fmt::format("{}/ipcperf-{}-0.bak", roots_.shm, dead_), "keep");
   write_file(fmt::format("{}/ipcperf-0{}-0", roots_.shm, dead_), "keep");
   write_file(fmt::format("{}/ipcperf-{}-1-AB", roots_.mqueue, dead_), "keep");
-  const auto before = snapshot(scratch_);
-
-  const SweepReport r = sweep_stale_objects(roots_);
-  EXPECT_EQ(snapshot(scratch_), before);
-  EXPECT_TRUE(r.removed.empty()) << dump(r.removed);
+  const SweepReport r = sweep_expecting_no_change();
   EXPECT_TRUE(r.left_alone.empty()) << "not named like ours, so not even reported:\n"
                                     << dump(r.left_alone);
 }

@@ -1,12 +1,13 @@
 // The peer protocol's codec (protocol.hpp): every field survives encode -> decode, and a
 // malformed or truncated control line or job is a ProtocolError naming what is wrong, never a
 // crash. And the launcher's choice of the peer to blame (launcher.hpp).
+#include "protocol.hpp"
+
 #include <string>
 
 #include <gtest/gtest.h>
 
 #include "launcher.hpp"
-#include "protocol.hpp"
 
 namespace ipcperf {
 namespace {
@@ -72,8 +73,8 @@ TEST(Protocol, EveryJobFieldSurvivesEncodeDecode) {
 }
 
 TEST(Protocol, EveryRoleAndWorkloadRoundTrips) {
-  for (PeerRole r : {PeerRole::kA, PeerRole::kB, PeerRole::kAB, PeerRole::kCoordinator,
-                     PeerRole::kWorker}) {
+  for (PeerRole r :
+       {PeerRole::kA, PeerRole::kB, PeerRole::kAB, PeerRole::kCoordinator, PeerRole::kWorker}) {
     PeerJob j;
     j.peer = r;
     EXPECT_EQ(decode_job(encode_job(j)).peer, r) << to_string(r);
@@ -140,13 +141,19 @@ TEST(Protocol, ANewlineInABodyStaysOneLine) {
   EXPECT_EQ(line, "ERROR two lines \n");
 }
 
-void expect_protocol_error(const std::string& line, const std::string& says) {
+// decode(text) throws a ProtocolError that says `says`.
+template <class Decode>
+void expect_decode_error(Decode decode, const std::string& text, const std::string& says) {
   try {
-    decode_control(line);
-    ADD_FAILURE() << "no error for '" << line << "'";
+    decode(text);
+    ADD_FAILURE() << "no error for '" << text << "'";
   } catch (const ProtocolError& e) {
     EXPECT_NE(std::string(e.what()).find(says), std::string::npos) << e.what();
   }
+}
+
+void expect_protocol_error(const std::string& line, const std::string& says) {
+  expect_decode_error([](const std::string& t) { (void)decode_control(t); }, line, says);
 }
 
 TEST(Protocol, MalformedControlLinesAreClearErrors) {
@@ -161,12 +168,7 @@ TEST(Protocol, MalformedControlLinesAreClearErrors) {
 }
 
 void expect_job_error(const std::string& text, const std::string& says) {
-  try {
-    decode_job(text);
-    ADD_FAILURE() << "no error for '" << text << "'";
-  } catch (const ProtocolError& e) {
-    EXPECT_NE(std::string(e.what()).find(says), std::string::npos) << e.what();
-  }
+  expect_decode_error([](const std::string& t) { (void)decode_job(t); }, text, says);
 }
 
 TEST(Protocol, MalformedOrTruncatedJobsAreClearErrors) {

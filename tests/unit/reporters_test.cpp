@@ -111,6 +111,17 @@ RunResult make_run(double scale = 1.0, bool with_failures = true) {
   return r;
 }
 
+// A run of one case that ended before any repetition, with `message`.
+RunResult unmeasured_run(CaseStatus status, const std::string& message) {
+  RunResult r;
+  CaseResult c;
+  c.spec.name = "pingpong/tcp/size:64";
+  c.status = status;
+  c.message = message;
+  r.cases.push_back(c);
+  return r;
+}
+
 std::vector<json> rows_named(const json& doc, const std::string& name) {
   std::vector<json> out;
   for (const auto& row : doc["benchmarks"]) {
@@ -357,15 +368,10 @@ TEST(JsonReporter, SkippedCaseRow) {
 }
 
 TEST(JsonReporter, CaseThatFailedBeforeAnyRepetitionStillHasARow) {
-  RunResult r;
-  CaseResult c;
-  c.spec.name = "pingpong/tcp/size:64";
-  c.status = CaseStatus::kFailed;
-  c.message = "socket: Address family not supported";
-  r.cases.push_back(c);
-  const auto rows = rows_named(to_json(r), c.spec.name);
+  const RunResult r = unmeasured_run(CaseStatus::kFailed, "socket: Address family not supported");
+  const auto rows = rows_named(to_json(r), r.cases[0].spec.name);
   ASSERT_EQ(rows.size(), 1U);
-  EXPECT_EQ(rows[0]["error_message"], c.message);
+  EXPECT_EQ(rows[0]["error_message"], r.cases[0].message);
 }
 
 TEST(JsonReporter, NeverWritesNanOrInfinity) {
@@ -521,12 +527,7 @@ TEST(CsvReporter, ErrorRowsAreQuotedAndEmptyWhereNothingWasMeasured) {
 }
 
 TEST(CsvReporter, LineBreakInAMessageStaysInOneField) {
-  RunResult r;
-  CaseResult c;
-  c.spec.name = "pingpong/x/size:64";
-  c.status = CaseStatus::kSkipped;
-  c.message = "line one\nline two";
-  r.cases.push_back(c);
+  const RunResult r = unmeasured_run(CaseStatus::kSkipped, "line one\nline two");
   const auto records = parse_csv(csv_of(r));
   ASSERT_EQ(records.size(), 2U);
   EXPECT_EQ(records[1][column(records[0], "error_message")], "skipped: line one\nline two");

@@ -58,19 +58,18 @@ TEST(RunOptions, TheQuickSuiteIsTheDefault) {
 }
 
 TEST(RunOptions, GivenOptionsOverrideTheSuite) {
-  const RunOptions o = resolve_run_options(
-      args({{"--suite", "ci"},
-            {"--backends", "pipe,tcp"},
-            {"--workloads", "paced"},
-            {"--sizes", "64,4K"},
-            {"--messages", "10k"},
-            {"--sample-every", "8,0"},
-            {"--capacity", "64K"},
-            {"--wait", "spin"},
-            {"--seed", "42"},
-            {"--rate", "1k,2M"},
-            {"--reps", "7"}}),
-      {});
+  const RunOptions o = resolve_run_options(args({{"--suite", "ci"},
+                                                 {"--backends", "pipe,tcp"},
+                                                 {"--workloads", "paced"},
+                                                 {"--sizes", "64,4K"},
+                                                 {"--messages", "10k"},
+                                                 {"--sample-every", "8,0"},
+                                                 {"--capacity", "64K"},
+                                                 {"--wait", "spin"},
+                                                 {"--seed", "42"},
+                                                 {"--rate", "1k,2M"},
+                                                 {"--reps", "7"}}),
+                                           {});
   EXPECT_EQ(o.suite, "ci");
   EXPECT_EQ(o.backends, (std::vector<std::string>{"pipe", "tcp"}));
   EXPECT_TRUE(o.backends_explicit);
@@ -108,8 +107,9 @@ TEST(RunOptions, BackendOptionsAreNormalisedAndOnlyKeptWhenGiven) {
 TEST(RunOptions, BadValuesAreOneClearLine) {
   EXPECT_EQ(usage_error(args({{"--tcp-nodelay", "maybe"}})),
             "--tcp-nodelay: 'maybe' is not allowed: 1 (default) or 0");
-  EXPECT_NE(usage_error(args({{"--suite", "huge"}})).find("unknown suite 'huge' (known: quick, ci, "
-                                                          "paper)"),
+  EXPECT_NE(usage_error(args({{"--suite", "huge"}}))
+                .find("unknown suite 'huge' (known: quick, ci, "
+                      "paper)"),
             std::string::npos);
   EXPECT_NE(usage_error(args({{"--workloads", "farm9"}})).find("unknown workload 'farm9'"),
             std::string::npos);
@@ -119,8 +119,7 @@ TEST(RunOptions, BadValuesAreOneClearLine) {
   EXPECT_NE(usage_error(args({{"--capacity", "0"}})).find("--capacity: 0"), std::string::npos);
   EXPECT_NE(usage_error(args({{"--wait", "nap"}})).find("'nap'"), std::string::npos);
   EXPECT_NE(usage_error(args({{"--rate", "0"}})).find("between 1 and 100M"), std::string::npos);
-  EXPECT_NE(usage_error(args({{"--rate", "200M"}})).find("between 1 and 100M"),
-            std::string::npos);
+  EXPECT_NE(usage_error(args({{"--rate", "200M"}})).find("between 1 and 100M"), std::string::npos);
 }
 
 }  // namespace
