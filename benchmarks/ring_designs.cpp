@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include <pthread.h>
@@ -116,24 +117,24 @@ double index_polling(int ca, int cb) {
     std::memcpy(m, r.slots[h % IndexRing::kSlots], 16);
     r.head.store(++h, std::memory_order_release);
   };
-  const double ns = time_round_trips(
-      ca, cb,
-      [&] {
-        uint64_t t = 0, ch = 0, h = 0, ct = 0;
-        char m[16] = {};
-        for (uint64_t i = 0; i < kRoundTrips; ++i) {
+  // One side's loop: A sends on ab and then receives on ba, B receives on ab and answers on ba
+  // (kSendsFirst is a constant of each instantiation: no branch in the loop).
+  auto side = [&]<bool kSendsFirst>(std::bool_constant<kSendsFirst>) {
+    return [&] {
+      uint64_t t = 0, ch = 0, h = 0, ct = 0;
+      char m[16] = {};
+      for (uint64_t i = 0; i < kRoundTrips; ++i) {
+        if constexpr (kSendsFirst) {
           send(*ab, t, ch, m);
           recv(*ba, h, ct, m);
-        }
-      },
-      [&] {
-        uint64_t t = 0, ch = 0, h = 0, ct = 0;
-        char m[16] = {};
-        for (uint64_t i = 0; i < kRoundTrips; ++i) {
+        } else {
           recv(*ab, h, ct, m);
           send(*ba, t, ch, m);
         }
-      });
+      }
+    };
+  };
+  const double ns = time_round_trips(ca, cb, side(std::true_type{}), side(std::false_type{}));
   delete ab;
   delete ba;
   return ns;

@@ -18,10 +18,7 @@ cd "$repo_root"
 # shellcheck source=scripts/deps.sh
 source scripts/deps.sh
 
-if [[ ${1:-} == -h || ${1:-} == --help ]]; then
-  sed -n '2,13s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
-  exit 0
-fi
+ipcperf_help "${BASH_SOURCE[0]}" 2 13 "${1:-}"
 
 ipcperf_deps || exit 1
 trap 'ipcperf_return_ownership build results' EXIT
@@ -72,28 +69,24 @@ link_latest() {
     ln -sfn "$(basename "$1")" "results/$2"
   fi
 }
-if [[ -f reports/plot.py ]]; then
-  ipcperf_log "drawing charts into $charts"
-  if /usr/bin/python3 reports/plot.py "$json" -o "$charts"; then
-    link_latest "$charts" charts
+# Usage: post SCRIPT WHAT DIR LINK  runs reports/SCRIPT on the JSON into DIR and points
+# results/LINK at it; a missing or failed script is said, and a failure fails the run.
+post() {
+  local script=reports/$1 what=$2 dir=$3 link=$4
+  if [[ ! -f $script ]]; then
+    ipcperf_log "skipping $what: $script does not exist"
+    return
+  fi
+  ipcperf_log "writing $what into $dir"
+  if /usr/bin/python3 "$script" "$json" -o "$dir"; then
+    link_latest "$dir" "$link"
   else
-    ipcperf_log "reports/plot.py failed"
+    ipcperf_log "$script failed"
     post_failed=1
   fi
-else
-  ipcperf_log "skipping charts: reports/plot.py does not exist"
-fi
-if [[ -f reports/report.py ]]; then
-  ipcperf_log "writing the report into $report"
-  if /usr/bin/python3 reports/report.py "$json" -o "$report"; then
-    link_latest "$report" report
-  else
-    ipcperf_log "reports/report.py failed"
-    post_failed=1
-  fi
-else
-  ipcperf_log "skipping the report: reports/report.py does not exist"
-fi
+}
+post plot.py "the charts" "$charts" charts
+post report.py "the report" "$report" report
 
 ipcperf_log "results:"
 printf '  JSON    %s/%s  (results/latest.json)\n' "$repo_root" "$json" >&2

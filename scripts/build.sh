@@ -21,10 +21,7 @@ if (($# > 0)) && [[ $1 != -* ]]; then
   preset=$1
   shift
 fi
-if [[ ${1:-} == -h || ${1:-} == --help ]]; then
-  sed -n '2,10s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
-  exit 0
-fi
+ipcperf_help "${BASH_SOURCE[0]}" 2 10 "${1:-}"
 
 ipcperf_deps || exit 1
 trap 'ipcperf_return_ownership build' EXIT

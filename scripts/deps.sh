@@ -25,6 +25,15 @@ IPCPERF_DEPS_PACKAGES=(
 
 ipcperf_log() { printf 'ipcperf: %s\n' "$*" >&2; }
 
+# Usage: ipcperf_help SCRIPT FIRST LAST [ARG]  when ARG is -h or --help, prints lines FIRST..LAST
+# of SCRIPT's header comment without the "# " and exits 0.
+ipcperf_help() {
+  if [[ ${4:-} == -h || ${4:-} == --help ]]; then
+    sed -n "$2,$3s/^# \{0,1\}//p" "$1"
+    exit 0
+  fi
+}
+
 # Prints, one per line, the packages of "$@" that dpkg does not report as installed.
 # "hold ok installed" counts as installed: a held package is present, it just is not upgraded.
 ipcperf_deps_missing() {

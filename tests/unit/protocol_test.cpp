@@ -4,6 +4,7 @@
 #include "protocol.hpp"
 
 #include <string>
+#include <tuple>
 
 #include <gtest/gtest.h>
 
@@ -176,24 +177,24 @@ TEST(Protocol, MalformedOrTruncatedJobsAreClearErrors) {
   expect_job_error(good.substr(0, good.size() / 2), "not valid JSON");
   expect_job_error("[]", "not a JSON object");
   expect_job_error("{}", "field 'peer'");
-  nlohmann::json j = nlohmann::json::parse(good);
-  j.erase("size");
-  expect_job_error(j.dump(), "field 'size' is missing");
-  j = nlohmann::json::parse(good);
-  j["size"] = "big";
-  expect_job_error(j.dump(), "field 'size'");
-  j = nlohmann::json::parse(good);
-  j["peer"] = "C";
-  expect_job_error(j.dump(), "unknown peer role 'C'");
-  j = nlohmann::json::parse(good);
-  j["workload"] = "farm2";
-  expect_job_error(j.dump(), "unknown workload 'farm2'");
-  j = nlohmann::json::parse(good);
-  j["wait"] = "nap";
-  expect_job_error(j.dump(), "nap");
-  j = nlohmann::json::parse(good);
-  j["params"] = {{"tcp-nodelay", 0}};
-  expect_job_error(j.dump(), "param 'tcp-nodelay' is not a string");
+  // The good job with one field changed (a null value: removed) says what is wrong with it.
+  const std::vector<std::tuple<std::string, nlohmann::json, std::string>> broken = {
+      {"size", nullptr, "field 'size' is missing"},
+      {"size", "big", "field 'size'"},
+      {"peer", "C", "unknown peer role 'C'"},
+      {"workload", "farm2", "unknown workload 'farm2'"},
+      {"wait", "nap", "nap"},
+      {"params", {{"tcp-nodelay", 0}}, "param 'tcp-nodelay' is not a string"},
+  };
+  for (const auto& [key, value, says] : broken) {
+    nlohmann::json j = nlohmann::json::parse(good);
+    if (value.is_null()) {
+      j.erase(key);
+    } else {
+      j[key] = value;
+    }
+    expect_job_error(j.dump(), says);
+  }
 }
 
 TEST(Protocol, MalformedResultsAreClearErrors) {

@@ -898,17 +898,21 @@ class ComparePy : public ::testing::Test {
                        " benchmarks '" + a + "' '" + b + "'");
   }
 
+  // compare.py with `flags` on a and b, expected to succeed without a Python traceback.
+  Command compare_ok(const std::string& flags, const std::string& a, const std::string& b) {
+    Command c = compare(flags, a, b);
+    EXPECT_TRUE(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0) << c.output;
+    EXPECT_EQ(c.output.find("Traceback"), std::string::npos) << c.output;
+    return c;
+  }
+
   std::filesystem::path dir_;
 };
-
-bool exited_zero(const Command& c) { return WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0; }
 
 TEST_F(ComparePy, AcceptsTwoRuns) {
   const std::string a = write("A.json", make_run(1.0, false));
   const std::string b = write("B.json", make_run(1.1, false));
-  const Command c = compare("", a, b);
-  EXPECT_TRUE(exited_zero(c)) << c.output;
-  EXPECT_EQ(c.output.find("Traceback"), std::string::npos) << c.output;
+  const Command c = compare_ok("", a, b);
   EXPECT_NE(c.output.find(kPingpong), std::string::npos) << c.output;
   EXPECT_NE(c.output.find(std::string(kPingpong) + "_median"), std::string::npos) << c.output;
   // Five repetitions on both sides: the U test runs.
@@ -919,9 +923,7 @@ TEST_F(ComparePy, AcceptsTwoRuns) {
 TEST_F(ComparePy, AcceptsAggregatesOnly) {
   const std::string a = write("A.json", make_run(1.0, false));
   const std::string b = write("B.json", make_run(0.9, false));
-  const Command c = compare("--display_aggregates_only", a, b);
-  EXPECT_TRUE(exited_zero(c)) << c.output;
-  EXPECT_EQ(c.output.find("Traceback"), std::string::npos) << c.output;
+  const Command c = compare_ok("--display_aggregates_only", a, b);
   EXPECT_NE(c.output.find(std::string(kStream) + "_median"), std::string::npos) << c.output;
 }
 
@@ -930,9 +932,7 @@ TEST_F(ComparePy, AcceptsFailedAndSkippedCases) {
   const std::string a = write("A.json", make_run(1.0, false));
   const std::string b = write("B.json", make_run(1.05, true));
   for (const auto& [x, y] : {std::pair{a, b}, std::pair{b, a}}) {
-    const Command c = compare("", x, y);
-    EXPECT_TRUE(exited_zero(c)) << c.output;
-    EXPECT_EQ(c.output.find("Traceback"), std::string::npos) << c.output;
+    const Command c = compare_ok("", x, y);
     EXPECT_NE(c.output.find(kPingpong), std::string::npos) << c.output;
   }
 }
