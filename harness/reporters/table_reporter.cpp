@@ -154,29 +154,8 @@ const CaseResult* bounding_floor(const RunResult& r) {
   return nullptr;
 }
 
-TableRow make_row(const CaseResult& c, const CaseResult* floor, Notes& notes) {
-  TableRow row;
-  row.cells[kName] = c.spec.name;
-  if (c.spec.in_process) {
-    row.cells[kName] += " (in-process)";
-    notes.in_process = true;
-  }
-  if (c.status == CaseStatus::kFailed) {
-    row.span = "FAILED: " + c.message;
-    row.color = kRed;
-    return row;
-  }
-  if (c.status == CaseStatus::kSkipped) {
-    row.span = "skipped: " + c.message;
-    row.color = kYellow;
-    return row;
-  }
-  if (c.real_ns.n == 0) {
-    row.span = "no measurement";
-    row.color = kYellow;
-    return row;
-  }
-
+// The figures of a measured case.
+void fill_cells(const CaseResult& c, const CaseResult* floor, TableRow& row) {
   // A rate or CPU time of zero was not measured for this kind of row (e.g. bytes of the cache-
   // line floor): a blank says that better than "0 B/s".
   auto blank_if_zero = [](double v, std::string text) {
@@ -197,24 +176,15 @@ TableRow make_row(const CaseResult& c, const CaseResult* floor, Notes& notes) {
   row.cells[kMaxLat] = c.latency.count() > 0 ? format_time_ns(static_cast<double>(c.latency.max()))
                                              : std::string(kDash);
   row.cells[kCpu] = blank_if_zero(c.cpu_ns.median, format_time_ns(c.cpu_ns.median));
-  const bool pingpong = c.spec.kind == "pingpong";
-  if (pingpong && floor != nullptr) {
+  if (c.spec.kind == "pingpong" && floor != nullptr) {
     row.cells[kFloor] = three_digits(c.real_ns.median / floor->real_ns.median) + "×";
   }
   row.noisy = c.unstable;
-  if (c.spec.lossy) {
-    row.cells[kName] += fmt::format(" {} lost", format_percent(c.loss_fraction()));
-    notes.lossy = true;
-  }
-  if (c.spec.rate != 0) {
-    notes.paced = true;
-    if (c.rate_not_kept()) {
-      row.cells[kName] += fmt::format(" rate not kept ({})", format_rate(c.achieved_rate_min));
-      row.color = kYellow;
-      notes.rate_not_kept = true;
-    }
-  }
+}
 
+// What a measured row makes it necessary to explain under the table.
+void note_row(const CaseResult& c, const TableRow& row, Notes& notes) {
+  const bool pingpong = c.spec.kind == "pingpong";
   notes.repetitions.insert(c.real_ns.n);
   notes.pingpong |= pingpong;
   notes.stream |= c.spec.kind == "stream";
@@ -235,6 +205,37 @@ TableRow make_row(const CaseResult& c, const CaseResult* floor, Notes& notes) {
       notes.sampling += (notes.sampling.empty() ? "" : "; ") + c.sampling;
     }
   }
+}
+
+TableRow make_row(const CaseResult& c, const CaseResult* floor, Notes& notes) {
+  TableRow row;
+  row.cells[kName] = c.spec.name;
+  if (c.spec.in_process) {
+    row.cells[kName] += " (in-process)";
+    notes.in_process = true;
+  }
+  if (c.status != CaseStatus::kOk || c.real_ns.n == 0) {
+    const bool failed = c.status == CaseStatus::kFailed;
+    row.span = failed                             ? "FAILED: " + c.message
+               : c.status == CaseStatus::kSkipped ? "skipped: " + c.message
+                                                  : std::string("no measurement");
+    row.color = failed ? kRed : kYellow;
+    return row;
+  }
+  fill_cells(c, floor, row);
+  if (c.spec.lossy) {
+    row.cells[kName] += fmt::format(" {} lost", format_percent(c.loss_fraction()));
+    notes.lossy = true;
+  }
+  if (c.spec.rate != 0) {
+    notes.paced = true;
+    if (c.rate_not_kept()) {
+      row.cells[kName] += fmt::format(" rate not kept ({})", format_rate(c.achieved_rate_min));
+      row.color = kYellow;
+      notes.rate_not_kept = true;
+    }
+  }
+  note_row(c, row, notes);
   return row;
 }
 
