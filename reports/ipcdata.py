@@ -4,7 +4,10 @@ A file has `context` (host, CPU, kernel, pinning, governor, build, revision, war
 `benchmarks`: per case one `iteration` row per repetition (or an error row: error_occurred,
 error_message, "skipped: ..." for a case refused at plan time) and the aggregate rows
 NAME_mean/_median/_stddev/_cv. Names are WORKLOAD/BACKEND[/wait:W][/nodelay:0]/size:N,
-paced/BACKEND/rate:R/size:N, floor/cacheline, floor/memcpy/size:N.
+paced/BACKEND/rate:R/size:N, and floor/NAME[/size:N] for the hardware floors (not backends).
+
+The backends, their order, family and in-process flag come from the file itself:
+`context.backends`, the harness's registry (see Registry). Nothing here names a backend.
 
 Everything here is plain Python (no matplotlib), so tables.py stays light. Problems with the
 input raise DataError with a one-line message that names the file.
@@ -70,6 +73,15 @@ PERCENTILES = (
     (0.999, "p999_ns"),
     (0.9999, "p9999_ns"),
 )
+# The harness names its floor rows floor/NAME[/size:N], family "floor" (harness/floors): limits
+# the figures are read against, not backends.
+FLOOR_PREFIX = "floor/"
+FLOOR_FAMILY = "floor"
+# Family of a backend that a file without context.backends names only in its rows.
+UNKNOWN_FAMILY = "unknown"
+# Family whose first backend is the speedup figures' default reference: the plain kernel
+# mechanisms (registry_context() writes Family::kKernel as "kernel").
+REFERENCE_FAMILY = "kernel"
 # Name parts that are an axis of a figure rather than part of a series' identity.
 AXIS_PARTS = ("size", "rate", "workers", "grain")
 # Fields of a confidence interval of the median (issue 4), per metric.
@@ -190,7 +202,7 @@ class Case:
     # --- identity ---
     @property
     def is_floor(self) -> bool:
-        return self.family == "floor" or self.workload.startswith("floor")
+        return self.family == FLOOR_FAMILY or self.run_name.startswith(FLOOR_PREFIX)
 
     @property
     def variant(self) -> str:
@@ -332,6 +344,103 @@ class Case:
         return float(value) if _is_num(value) else None
 
 
+@dataclass(frozen=True)
+class Backend:
+    """One entry of context.backends."""
+
+    name: str
+    family: str = UNKNOWN_FAMILY
+    in_process: bool = False
+    lossy: bool = False
+
+
+class Registry:
+    """Backends in registry order: a file's context.backends (what `ipcperf run` writes, the
+    order of harness/registry.cpp), then any backend its rows name that the list lacks, in the
+    order of first appearance. A file without context.backends (written before the harness
+    wrote it) is its rows' backends in that order, family "unknown". The position of a backend
+    here is its place in legends and tables and picks its colour."""
+
+    def __init__(self, backends=()):
+        self._entries: dict = {}  # name -> Backend, in registry order
+        for b in backends:
+            self._entries.setdefault(b.name, b)
+        self._positions = {name: i for i, name in enumerate(self._entries)}
+
+    @classmethod
+    def union(cls, registries) -> "Registry":
+        """Several files' registries as one: each backend where it first appears."""
+        return cls(b for reg in registries for b in reg)
+
+    def __iter__(self):
+        return iter(self._entries.values())
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, name) -> bool:
+        return name in self._entries
+
+    def names(self) -> list:
+        return list(self._entries)
+
+    def get(self, name: str) -> Backend | None:
+        return self._entries.get(name)
+
+    def position(self, name: str) -> int | None:
+        """0-based place in the registry; None for a name it does not hold (a floor row's)."""
+        return self._positions.get(name)
+
+    def rank(self, name: str) -> tuple:
+        """Sort key: registry order, names it does not hold after it alphabetically."""
+        pos = self.position(name)
+        return (0, pos, "") if pos is not None else (1, 0, name)
+
+
+def _registry_entries(path: str, context: dict):
+    """context.backends as Backend entries; None when the file has none."""
+    raw = context.get("backends")
+    if raw is None:
+        return None
+    if not isinstance(raw, list):
+        raise DataError(f"{path}: context.backends is not a list of backends")
+    entries = []
+    for i, e in enumerate(raw):
+        if not isinstance(e, dict) or not isinstance(e.get("name"), str) or not e["name"]:
+            raise DataError(f"{path}: context.backends[{i}] is not a backend (expected an "
+                            f"object with a \"name\")")
+        family = e.get("family")
+        entries.append(Backend(e["name"], family if isinstance(family, str) and family
+                               else UNKNOWN_FAMILY, e.get("in_process") is True,
+                               e.get("lossy") is True))
+    return entries
+
+
+def file_registry(path: str, context: dict, cases) -> Registry:
+    """One file's Registry (see there) from its context and its cases."""
+    entries = _registry_entries(path, context) or []
+    rows = [Backend(c.backend, UNKNOWN_FAMILY, c.in_process, c.lossy) for c in cases
+            if c.backend and not c.is_floor]
+    return Registry(entries + rows)
+
+
+def merged_registry(results) -> Registry:
+    return Registry.union(r.registry for r in results)
+
+
+def default_reference(results) -> str | None:
+    """The speedup figures' reference when none is asked for: the first backend, in registry
+    order, of the kernel family that has rows that passed (a file without context.backends:
+    the family its rows name)."""
+    row_family = {c.backend: c.family for r in results for c in r.cases if c.family}
+    measured = {c.backend for r in results for c in r.cases if c.ok}
+    for b in merged_registry(results):
+        family = b.family if b.family != UNKNOWN_FAMILY else row_family.get(b.name)
+        if family == REFERENCE_FAMILY and b.name in measured:
+            return b.name
+    return None
+
+
 @dataclass
 class Result:
     """One result file."""
@@ -341,6 +450,11 @@ class Result:
     cases: list
     tag: str = ""  # "A", "B", ... when several files are shown together
     label: str = ""  # host @ revision (file name added when two files would read the same)
+    registry: Registry | None = None  # from context and cases when not given
+
+    def __post_init__(self):
+        if self.registry is None:
+            self.registry = file_registry(self.path, self.context, self.cases)
 
     @property
     def warnings(self) -> list:
@@ -363,21 +477,6 @@ class Result:
     def select(self, workload: str | None = None, ok_only: bool = True) -> list:
         return [c for c in self.cases
                 if (workload is None or c.workload == workload) and (c.ok or not ok_only)]
-
-    def backends(self) -> list:
-        return sorted({c.backend for c in self.cases if c.backend}, key=_backend_sort)
-
-
-def _backend_sort(name):
-    # Same order as ipcstyle.BACKEND_ORDER without importing matplotlib here.
-    order = ["shm-spsc", "shm-mutex", "shm-boost-spsc", "pipe", "fifo", "uds-stream",
-             "uds-dgram", "uds-seqpacket", "tcp", "udp", "posix-mq", "sysv-mq", "thread-spsc",
-             "thread-boost-spsc", "thread-moodycamel"]
-    return (0, order.index(name), "") if name in order else (1, 0, name)
-
-
-def backend_sort_key(name: str):
-    return _backend_sort(name)
 
 
 def _is_num(value) -> bool:
@@ -471,7 +570,14 @@ def load(path: str) -> Result:
             case.iterations.append(row)
     if not cases:
         raise DataError(f"{path}: no ipcperf rows (Google Benchmark JSON from another program? "
-                        f"expected names like pingpong/pipe/size:64)")
+                        f"expected names like pingpong/BACKEND/size:64)")
+    # The registry, where the file has one, not the rows, says what a backend is.
+    listed = {b.name: b for b in _registry_entries(path, data["context"]) or []}
+    for case in cases.values():
+        entry = listed.get(case.backend)
+        if entry is not None:
+            case.family, case.in_process, case.lossy = (entry.family, entry.in_process,
+                                                         entry.lossy)
     return Result(path=path, context=data["context"], cases=list(cases.values()))
 
 

@@ -2,8 +2,8 @@
 """A one-page report of an ipcperf result file: Markdown, and the same as one self-contained
 HTML file (figures embedded as PNG).
 
-  /usr/bin/python3 reports/report.py RESULTS.json [-o DIR] [--backends a,b] [--reference pipe]
-      [--width single|double]
+  /usr/bin/python3 reports/report.py RESULTS.json [-o DIR] [--backends a,b]
+      [--reference BACKEND] [--width single|double]
 
 Writes DIR/report.md (with the figures as DIR/*.png next to it) and DIR/report.html (nothing
 outside it needed). Without -o, DIR is next to the JSON: results/x.json -> results/x-report/.
@@ -110,7 +110,9 @@ def run(argv) -> int:
     p.add_argument("-o", "--out", metavar="DIR",
                    help="output directory (default: next to the JSON, NAME-report/)")
     p.add_argument("--backends", help="only these backends (comma-separated)")
-    p.add_argument("--reference", default=None, help="speedup reference backend (pipe)")
+    p.add_argument("--reference", default=None,
+                   help="speedup reference backend (default: the first kernel backend of the "
+                        "registry that was measured)")
     p.add_argument("--width", default="single", choices=list(ipcstyle.WIDTHS),
                    help="figure width (default single: 3.3 in)")
     args = p.parse_args(argv)
@@ -126,7 +128,7 @@ def run(argv) -> int:
     results = ipcdata.load_all([args.results])
     result = results[0]
     F.filter_backends(results, backends)
-    opts = F.Options(width=args.width, backends=backends, reference=args.reference or "pipe",
+    opts = F.Options(width=args.width, backends=backends, reference=args.reference,
                      reference_given=args.reference is not None)
     figs, notes = F.build(results, opts)
     page = []

@@ -142,7 +142,7 @@ def build_table(result, name) -> Table | None:
         col = columns.setdefault(c.series, Column(c.series, c.backend))
         col.in_process |= c.in_process
         col.lossy |= c.lossy
-    order = sorted(columns.values(), key=lambda col: (ipcdata.backend_sort_key(col.backend),
+    order = sorted(columns.values(), key=lambda col: (result.registry.rank(col.backend),
                                                       col.series))
     cells, values, reps = {}, [], []
     for c in cases:

@@ -36,7 +36,7 @@ def _cdf_figure(results, opts, size, pairs, multi):
     all_x = []
     for s, c in pairs:
         xs, ys = cdf_points(c)
-        style = marked_every(S.line_style(s.backend, s.in_process, s.file_index, multi), multi)
+        style = marked_every(s.style(s.file_index, multi), multi)
         ax.plot(xs, ys, label=s.plot_label(multi), drawstyle="steps-post", **style)
         all_x += xs
     ax.set_xscale("log")

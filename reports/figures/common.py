@@ -10,7 +10,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 import ipcstyle as S
-from ipcdata import DataError
+from ipcdata import DataError, merged_registry
 
 TITLES = {
     "throughput-msgs": "Stream throughput (messages/s) vs message size",
@@ -35,7 +35,7 @@ class Options:
     width: str = "single"
     titles: bool = False
     backends: list | None = None
-    reference: str = "pipe"
+    reference: str | None = None  # None: ipcdata.default_reference
     reference_given: bool = False
 
 
@@ -58,6 +58,15 @@ class Series:
     floor: bool
     lossy: bool
     cases: list
+    position: int | None = None  # in the files' merged registry; None for a floor
+
+    @property
+    def colour(self) -> str:
+        return S.colour_at(self.position)
+
+    def style(self, file_index: int, multi: bool) -> dict:
+        """Axes.plot keywords for this series (see ipcstyle.line_style)."""
+        return S.line_style(self.position, self.in_process, file_index, multi, floor=self.floor)
 
     def plot_label(self, multi: bool) -> str:
         return f"{self.label} [{self.result.tag}]" if multi else self.label
@@ -83,7 +92,9 @@ def filter_backends(results, backends):
 
 
 def collect(results, workload, key=lambda c: c.size, need=None, floor=False):
-    """Series of ok cases of one workload, per (file, series label), sorted by key."""
+    """Series of ok cases of one workload, per (file, series label), in registry order, each
+    series' cases sorted by key."""
+    registry = merged_registry(results)
     groups: dict = {}
     for i, r in enumerate(results):
         for c in r.cases:
@@ -95,14 +106,16 @@ def collect(results, workload, key=lambda c: c.size, need=None, floor=False):
             if k not in groups:
                 groups[k] = Series(file_index=i, result=r, label=c.series, backend=c.backend,
                                    in_process=c.in_process, floor=floor or c.is_floor,
-                                   lossy=c.lossy, cases=[])
+                                   lossy=c.lossy, cases=[],
+                                   position=None if floor or c.is_floor
+                                   else registry.position(c.backend))
             groups[k].cases.append(c)
             groups[k].lossy = groups[k].lossy or c.lossy
             groups[k].in_process = groups[k].in_process or c.in_process
     out = list(groups.values())
     for s in out:
         s.cases.sort(key=key)
-    out.sort(key=lambda s: (S.backend_rank(s.backend), s.label, s.file_index))
+    out.sort(key=lambda s: (registry.rank(s.backend), s.label, s.file_index))
     return out
 
 
@@ -149,7 +162,7 @@ def legend_entries(series, multi, results, extra=(), markers=True):
         if text in seen:
             continue
         seen.add(text)
-        style = S.line_style(s.backend, s.in_process, 0, False, floor=s.floor)
+        style = s.style(0, False)
         if multi or not markers:
             style["marker"] = None
         handles.append(Line2D([], [], **style))

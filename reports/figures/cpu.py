@@ -94,7 +94,7 @@ def _time_panel(ax, entries, ys, multi):
     labels, wall times, interval kinds)."""
     names, walls, kinds = [], [], set()
     for (s, c, _cpu), y in zip(entries, ys):
-        colour = S.backend_colour(s.backend)
+        colour = s.colour
         hatch = file_hatch(s.file_index, multi)
         wall = c.median("real_time")
         iv = c.interval("real_time")
@@ -110,7 +110,7 @@ def _time_panel(ax, entries, ys, multi):
 
 def _cpu_panel(ax, entries, ys, users, systems, multi, width):
     """The right panel: user and system time stacked, the total written at each bar's end."""
-    colours = [S.backend_colour(s.backend) for s, _, _ in entries]
+    colours = [s.colour for s, _, _ in entries]
     ax.barh(ys, users, height=0.7, color=colours, label="user", linewidth=0.3)
     ax.barh(ys, systems, left=users, height=0.7, alpha=0.35, color=colours, label="system",
             linewidth=0.3)
@@ -118,7 +118,7 @@ def _cpu_panel(ax, entries, ys, users, systems, multi, width):
         for patch, (s, _c, _v) in zip(ax.containers[0].patches + ax.containers[1].patches,
                                       entries + entries):
             patch.set_hatch(file_hatch(s.file_index, True))
-            patch.set_edgecolor(S.hatch_edge(S.backend_colour(s.backend)))
+            patch.set_edgecolor(S.hatch_edge(s.colour))
     totals = [u + s for u, s in zip(users, systems)]
     top = max(totals) if max(totals) > 0 else 1.0
     for y, t in zip(ys, totals):

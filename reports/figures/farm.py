@@ -95,7 +95,7 @@ def _farm_figure(results, opts, g, gname, name, lines, multi):
     ax.plot([1, n_max], [1, n_max], color=S.FLOOR_COLOUR, linewidth=0.9, zorder=1,
             label="ideal")
     for s, ws, sp, lo, hi in lines:
-        style = S.line_style(s.backend, s.in_process, s.file_index, multi)
+        style = s.style(s.file_index, multi)
         colour = style["color"]
         ax.plot(ws, sp, label=s.plot_label(multi), zorder=4, **style)
         ax.errorbar(ws, sp, yerr=[[max(v - low, 0) for v, low in zip(sp, lo)],

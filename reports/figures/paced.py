@@ -70,7 +70,7 @@ def _paced_figure(results, opts, size, series, multi, name):
 
 def _percentile_lines(ax, s, multi):
     """One series' p50, p99 and p99.9 lines and its circled rates; returns the points drawn."""
-    style = S.line_style(s.backend, s.in_process, s.file_index, multi)
+    style = s.style(s.file_index, multi)
     all_x, all_y = [], []
     for key, plabel, ls in PACED_PERCENTILES:
         pts = [(c.rate, c.percentile(key)) for c in s.cases if c.percentile(key)]

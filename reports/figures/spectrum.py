@@ -61,7 +61,7 @@ def _spectrum_figure(results, opts, size, pairs, few, multi):
     for s, c in pairs:
         ps, ys = spectrum_points(c)
         xs = [1.0 / (1.0 - p) for p in ps]
-        style = marked_every(S.line_style(s.backend, s.in_process, s.file_index, multi), multi)
+        style = marked_every(s.style(s.file_index, multi), multi)
         ax.plot(xs, ys, label=s.plot_label(multi), **style)
         p_max = max(p_max, ps[-1])
         all_y += ys

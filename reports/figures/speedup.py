@@ -1,5 +1,6 @@
 """speedup: each backend's speedup over a reference backend per size, bars growing from 1
-[speedup-WORKLOAD]."""
+[speedup-WORKLOAD]. The reference is the one asked for, else ipcdata.default_reference: the
+registry's first kernel backend that was measured."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 import ipcstyle as S
-from ipcdata import DataError
+from ipcdata import REFERENCE_FAMILY, DataError, default_reference
 
 from .common import (TITLES, Figure, NoData, collect, display_label, file_hatch,
                      file_hatch_entries, files_caption, finish, make_figure, y_limits)
@@ -28,9 +29,12 @@ def speedup_values(ref, case):
 
 
 def speedup(results, opts):
-    ref_name = opts.reference
+    ref_name = opts.reference or default_reference(results)
     multi = len(results) > 1
     figs, notes = [], []
+    if ref_name is None:
+        raise NoData(f"no backend of the {REFERENCE_FAMILY} family to compare with (choose one "
+                     f"with --reference)")
     have_ref = any(c.backend == ref_name and c.ok for r in results for c in r.cases)
     if not have_ref:
         msg = (f"no rows of the reference backend '{ref_name}' (choose another with "
@@ -77,7 +81,7 @@ def _legend(results, ref_name, ordered, series_by_key, multi):
         if text in seen:
             continue
         seen.add(text)
-        colour = S.backend_colour(s.backend)
+        colour = s.colour
         handles.append(Patch(facecolor=colour, edgecolor=colour))
         labels.append(text)
     extra = [(Line2D([], [], color="black", linewidth=0.8), f"{ref_name} = 1")]
@@ -91,8 +95,7 @@ def _speedup_figure(results, opts, workload, ref_name, bars, multi, name):
     series_by_key = {}
     for b in bars:
         series_by_key.setdefault((b[0].file_index, b[0].label), b[0])
-    ordered = sorted(series_by_key,
-                     key=lambda k: (S.backend_rank(series_by_key[k].backend), k[1], k[0]))
+    ordered = list(series_by_key)  # collect()'s order: registry, label, file
     handles, labels = _legend(results, ref_name, ordered, series_by_key, multi)
     fig, (ax,), lax = make_figure(opts, labels)
     width = 0.8 / max(1, len(ordered))
@@ -124,7 +127,7 @@ def _draw_bars(ax, s, xs, drawn, width, multi):
     """One series' bars from 1 (the reference) up or down, so that faster and slower read at a
     glance, with their error bars."""
     hs = [b[2] for b in drawn]
-    colour = S.backend_colour(s.backend)
+    colour = s.colour
     hatch = file_hatch(s.file_index, multi)
     ax.bar(xs, [h - 1.0 for h in hs], bottom=1.0, width=width * 0.92, color=colour,
            hatch=hatch, edgecolor=S.hatch_edge(colour) if hatch else colour, linewidth=0.3,

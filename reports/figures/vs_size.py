@@ -26,7 +26,7 @@ def size_lines(results, opts, *, name, family, workload, value, interval, ylabel
     floor_series = collect(results, floor, need=positive, floor=True) if floor else []
     extra = []
     if floor_series:
-        extra.append((Line2D([], [], **S.line_style("", False, 0, False, floor=True)),
+        extra.append((Line2D([], [], **S.line_style(None, False, 0, False, floor=True)),
                       floor_label))
     handles, labels = legend_entries(series, multi, results, extra)
     fig, (ax,), lax = make_figure(opts, labels)
@@ -35,7 +35,7 @@ def size_lines(results, opts, *, name, family, workload, value, interval, ylabel
         xs = [c.size for c in s.cases]
         ys = [value(c) for c in s.cases]
         ivs = [interval(c) if interval else None for c in s.cases]
-        style = S.line_style(s.backend, s.in_process, s.file_index, multi)
+        style = s.style(s.file_index, multi)
         ax.plot(xs, ys, label=s.plot_label(multi), zorder=4, **style)
         errorbars(ax, xs, ys, ivs, style["color"])
         kinds |= {iv.kind for iv in ivs if iv}
@@ -52,6 +52,9 @@ def size_lines(results, opts, *, name, family, workload, value, interval, ylabel
                                                                                cases])
     if any(s.in_process for s in series):
         text += " Dashed: in-process references (two threads of one process)."
+    if any(not s.in_process and (s.position or 0) >= len(S.PALETTE) for s in series):
+        text += (" Dash-dot: backends past the palette's eight colours, whose colour repeats "
+                 "that of one eight places earlier in the registry.")
     text += lossy_caption(series)
     if floor_series:
         text += f" Dotted grey: {floor_label}, measured in the same run."
@@ -65,7 +68,7 @@ def _floor_line(ax, s, value, sizes, floor, floor_label, multi) -> list:
     if floor == "floor-cacheline":
         # One line bounced between the two CPUs: the same limit at every size.
         y = value(s.cases[0])
-        style = S.line_style("", False, s.file_index, False, floor=True)
+        style = s.style(s.file_index, False)
         ax.axhline(y, color=style["color"], linestyle=style["linestyle"], linewidth=1.0,
                    zorder=2, label=label)
         return [y]
@@ -73,6 +76,6 @@ def _floor_line(ax, s, value, sizes, floor, floor_label, multi) -> list:
     ys = [value(c) for c in s.cases if c.size in sizes or not sizes]
     if not xs:
         return []
-    style = S.line_style("", False, s.file_index, multi, floor=True)
+    style = s.style(s.file_index, multi)
     ax.plot(xs, ys, zorder=2, label=label, **style)
     return ys
