@@ -92,44 +92,61 @@ CI_FIELDS = {
 }
 
 
+# The harness's rule (harness/stats/summary.cpp, min_samples_for): a percentile p is reported
+# only when at least this many samples lie beyond it, i.e. from 10 / (1 - p) samples on.
+TAIL_SAMPLES = 10
+
+
 def min_samples_for(p: float) -> int:
-    """Samples needed before percentile p is reported: 10 / (1 - p), as the harness rules."""
+    """Samples needed before percentile p is reported: TAIL_SAMPLES / (1 - p), exactly as the
+    harness's min_samples_for rounds it."""
     if not p < 1.0:
         return 2**63
-    x = 10.0 / (1.0 - p)
+    x = TAIL_SAMPLES / (1.0 - p)
+    # 1 - p is rarely exact in binary, so x lands a hair off the integer it means; ceil() of a
+    # hair above would ask for one sample too many (the hair grows with x, hence the relative
+    # term), as in the C++.
     r = round(x)
     if abs(x - r) <= max(1e-6, x * 1e-9):
         return int(r)
     return math.ceil(x)
 
 
+def max_percentile(samples: int) -> float:
+    """The largest percentile that `samples` samples support under min_samples_for."""
+    return 1.0 - TAIL_SAMPLES / samples if samples > 0 else 0.0
+
+
 def quantiles(buckets, qs, vmin: float, vmax: float) -> list:
-    """Values at quantiles qs from histogram buckets [(lo, hi, count)], exactly as the harness
-    computes its p50_ns...: the midpoint of the bucket holding the ceil(q * N)-th smallest
-    sample, clamped to the observed [min, max]."""
+    """Values at quantiles qs from histogram buckets [(lo, hi, count)], exactly as the harness's
+    Histogram::quantile computes its p50_ns...: the midpoint of the bucket holding the
+    ceil(q * N)-th smallest sample, clamped to the observed [min, max]."""
     total = sum(c for _lo, _hi, c in buckets)
-    out = []
-    for q in qs:
-        if total == 0:
-            out.append(0.0)
-            continue
-        if q <= 0:
-            out.append(float(vmin))
-            continue
-        if q >= 1:
-            out.append(float(vmax))
-            continue
-        rank = min(max(math.ceil(q * float(total)), 1), total)
-        seen = 0
-        value = float(vmax)
-        for lo, hi, count in buckets:
-            seen += count
-            if seen >= rank:
-                mid = (float(lo) + float(hi)) / 2.0
-                value = min(max(mid, float(vmin)), float(vmax))
-                break
-        out.append(value)
-    return out
+    return [_quantile(buckets, total, q, float(vmin), float(vmax)) for q in qs]
+
+
+def _quantile(buckets, total: int, q: float, vmin: float, vmax: float) -> float:
+    if total == 0:
+        return 0.0
+    if q <= 0:
+        return vmin
+    if q >= 1:
+        return vmax
+    rank = min(max(math.ceil(q * float(total)), 1), total)
+    seen = 0
+    for lo, hi, count in buckets:
+        seen += count
+        if seen >= rank:
+            return min(max((float(lo) + float(hi)) / 2.0, vmin), vmax)
+    return vmax
+
+
+def harness_percentiles(buckets, vmin: float, vmax: float) -> dict:
+    """The percentile fields (p50_ns...) the harness writes for a merged histogram: each of
+    PERCENTILES that has min_samples_for(p) samples behind it."""
+    total = sum(c for _lo, _hi, c in buckets)
+    return {key: _quantile(buckets, total, p, float(vmin), float(vmax))
+            for p, key in PERCENTILES if total >= min_samples_for(p)}
 
 
 def parse_count(text: str) -> float | None:

@@ -168,8 +168,8 @@ def build_tables(result, names):
         if t is None:
             workload = SPEC[name][0]
             notes.append((name, f"no {workload} rows with a value"
-                          + (" (p99 needs 1000 sampled round trips)" if name == "latency-p99"
-                             else "")))
+                          + (f" (p99 needs {ipcdata.min_samples_for(0.99)} sampled round trips)"
+                             if name == "latency-p99" else "")))
         else:
             tables.append(t)
     return tables, notes

@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 import ipcstyle as S
-from ipcdata import PERCENTILES, min_samples_for, quantiles
+from ipcdata import PERCENTILES, TAIL_SAMPLES, max_percentile, min_samples_for, quantiles
 
 from .common import (TITLES, Figure, NoData, files_caption, finish, histogram_series,
                      legend_entries, make_figure, marked_every, y_limits)
@@ -16,13 +16,13 @@ from .common import (TITLES, Figure, NoData, files_caption, finish, histogram_se
 
 def spectrum_points(case):
     """(percentiles, latencies) of a case's histogram, from p = 0 up to the largest p that
-    has at least 10 samples beyond it (the harness's rule), including the standard p50...p99.99
+    the harness's rule allows (ipcdata.min_samples_for), including the standard p50...p99.99
     that qualify, so that those points equal the file's p50_ns... exactly."""
     buckets = case.histogram()
     n = sum(b[2] for b in buckets)
     if n < min_samples_for(0.5):
         return None, None
-    p_max = 1.0 - 10.0 / n
+    p_max = max_percentile(n)
     x_max = 1.0 / (1.0 - p_max)
     grid = [1.0 - 1.0 / x for x in np.logspace(0.0, math.log10(x_max), 96)]
     grid = [p for p in grid if p <= p_max]
@@ -76,7 +76,7 @@ def _spectrum_figure(results, opts, size, pairs, few, multi):
     text = (f"Percentile spectrum of the pingpong round trip at {S.fmt_size_long(size)} "
             f"(HdrHistogram style: x = 1/(1 − p)), from the merged histograms of "
             f"{min(samples)}–{max(samples)} samples ({sampling}); each line stops where "
-            f"fewer than 10 samples lie beyond it.")
+            f"fewer than {TAIL_SAMPLES} samples lie beyond it.")
     if few:
         text += " Too few samples: " + ", ".join(few) + "."
     text += files_caption(results)
