@@ -501,7 +501,7 @@ def _is_num(value) -> bool:
 
 
 def _split_name(run_name: str):
-    """'pingpong/shm-spsc/wait:yield/size:64' -> ('pingpong', 'shm-spsc', {'wait': 'yield',
+    """'pingpong/a-ring/wait:yield/size:64' -> ('pingpong', 'a-ring', {'wait': 'yield',
     'size': '64'}); 'floor/cacheline' -> ('floor', 'cacheline', {})."""
     parts = run_name.split("/")
     head = [p for p in parts if ":" not in p]
