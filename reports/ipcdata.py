@@ -517,6 +517,25 @@ def _split_name(run_name: str):
 
 def load(path: str) -> Result:
     """Reads one result file; DataError with a one-line reason when it cannot be used."""
+    data = _read_json(path)
+    cases: dict = {}
+    for i, row in enumerate(data["benchmarks"]):
+        _add_row(path, i, row, cases)
+    if not cases:
+        raise DataError(f"{path}: no ipcperf rows (Google Benchmark JSON from another program? "
+                        f"expected names like pingpong/BACKEND/size:64)")
+    # The registry, where the file has one, not the rows, says what a backend is.
+    listed = {b.name: b for b in _registry_entries(path, data["context"]) or []}
+    for case in cases.values():
+        entry = listed.get(case.backend)
+        if entry is not None:
+            case.family, case.in_process, case.lossy = (entry.family, entry.in_process,
+                                                         entry.lossy)
+    return Result(path=path, context=data["context"], cases=list(cases.values()))
+
+
+def _read_json(path: str) -> dict:
+    """The file's JSON, checked to have a context and a non-empty benchmarks list."""
     try:
         with open(path, "rb") as f:
             raw = f.read()
@@ -539,63 +558,54 @@ def load(path: str) -> Result:
             or not isinstance(data.get("context"), dict):
         raise DataError(f"{path}: not ipcperf / Google Benchmark JSON (expected an object with "
                         f"\"context\" and a \"benchmarks\" list)")
-    rows = data["benchmarks"]
-    if not rows:
+    if not data["benchmarks"]:
         raise DataError(f"{path}: the \"benchmarks\" list is empty: nothing was measured")
+    return data
 
-    cases: dict = {}
-    for i, row in enumerate(rows):
-        if not isinstance(row, dict) or not isinstance(row.get("name"), str):
-            raise DataError(f"{path}: benchmarks[{i}] is not a benchmark row (no \"name\")")
-        for key in ("real_time", "items_per_second", "bytes_per_second", "size_bytes",
-                    "iterations"):
-            value = row.get(key)
-            if value is not None and not (isinstance(value, (int, float))
-                                          and not isinstance(value, bool)):
-                raise DataError(f"{path}: {row['name']}: \"{key}\" is not a number")
-        run_name = row.get("run_name")
-        agg = row.get("aggregate_name") if row.get("run_type") == "aggregate" else None
-        if not isinstance(run_name, str) or not run_name:
-            run_name = row["name"]
-            if agg and run_name.endswith("_" + str(agg)):
-                run_name = run_name[: -len(str(agg)) - 1]
-        workload, backend, params = _split_name(run_name)
-        if isinstance(row.get("workload"), str) and row["workload"]:
-            workload = row["workload"]
-        if isinstance(row.get("backend"), str):
-            backend = row["backend"]
-        size = row.get("size_bytes")
-        if not _is_num(size):
-            size = parse_size(params["size"]) if "size" in params else None
-        # A row is ours when it says what it measured: ipcperf's fields, or a name of the form
-        # WORKLOAD/BACKEND/.../size:N. Other Google Benchmark rows (BM_foo/64) are not.
-        if not (isinstance(row.get("workload"), str) or ("size" in params and backend)):
-            continue
-        case = cases.get(run_name)
-        if case is None:
-            family = row.get("family") if isinstance(row.get("family"), str) else ""
-            case = Case(run_name=run_name, workload=workload, backend=backend, family=family,
-                        size=int(size) if size is not None else None, params=params)
-            cases[run_name] = case
-        case.in_process = case.in_process or row.get("in_process") is True
-        case.lossy = case.lossy or row.get("lossy") is True
-        if row.get("error_occurred") is True:
-            case.errors.append(str(row.get("error_message") or "failed"))
-        elif agg:
-            case.aggregates[str(agg)] = row
-        elif row.get("run_type", "iteration") == "iteration":
-            case.iterations.append(row)
-    if not cases:
-        raise DataError(f"{path}: no ipcperf rows (Google Benchmark JSON from another program? "
-                        f"expected names like pingpong/BACKEND/size:64)")
-    # The registry, where the file has one, not the rows, says what a backend is.
-    listed = {b.name: b for b in _registry_entries(path, data["context"]) or []}
-    for case in cases.values():
-        entry = listed.get(case.backend)
-        if entry is not None:
-            case.family, case.in_process, case.lossy = (entry.family, entry.in_process,
-                                                         entry.lossy)
-    return Result(path=path, context=data["context"], cases=list(cases.values()))
+
+def _add_row(path: str, i: int, row, cases: dict) -> None:
+    """Files benchmarks[i] under its case in `cases` (run_name -> Case); rows that are not
+    ipcperf's are left out."""
+    if not isinstance(row, dict) or not isinstance(row.get("name"), str):
+        raise DataError(f"{path}: benchmarks[{i}] is not a benchmark row (no \"name\")")
+    for key in ("real_time", "items_per_second", "bytes_per_second", "size_bytes",
+                "iterations"):
+        value = row.get(key)
+        if value is not None and not (isinstance(value, (int, float))
+                                      and not isinstance(value, bool)):
+            raise DataError(f"{path}: {row['name']}: \"{key}\" is not a number")
+    run_name = row.get("run_name")
+    agg = row.get("aggregate_name") if row.get("run_type") == "aggregate" else None
+    if not isinstance(run_name, str) or not run_name:
+        run_name = row["name"]
+        if agg and run_name.endswith("_" + str(agg)):
+            run_name = run_name[: -len(str(agg)) - 1]
+    workload, backend, params = _split_name(run_name)
+    if isinstance(row.get("workload"), str) and row["workload"]:
+        workload = row["workload"]
+    if isinstance(row.get("backend"), str):
+        backend = row["backend"]
+    size = row.get("size_bytes")
+    if not _is_num(size):
+        size = parse_size(params["size"]) if "size" in params else None
+    # A row is ours when it says what it measured: ipcperf's fields, or a name of the form
+    # WORKLOAD/BACKEND/.../size:N. Other Google Benchmark rows (BM_foo/64) are not.
+    if not (isinstance(row.get("workload"), str) or ("size" in params and backend)):
+        return
+    case = cases.get(run_name)
+    if case is None:
+        family = row.get("family") if isinstance(row.get("family"), str) else ""
+        case = Case(run_name=run_name, workload=workload, backend=backend, family=family,
+                    size=int(size) if size is not None else None, params=params)
+        cases[run_name] = case
+    case.in_process = case.in_process or row.get("in_process") is True
+    case.lossy = case.lossy or row.get("lossy") is True
+    if row.get("error_occurred") is True:
+        case.errors.append(str(row.get("error_message") or "failed"))
+    elif agg:
+        case.aggregates[str(agg)] = row
+    elif row.get("run_type", "iteration") == "iteration":
+        case.iterations.append(row)
 
 
 def load_all(paths) -> list:
