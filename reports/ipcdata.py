@@ -4,7 +4,10 @@ A file has `context` (host, CPU, kernel, pinning, governor, build, revision, war
 `benchmarks`: per case one `iteration` row per repetition (or an error row: error_occurred,
 error_message, "skipped: ..." for a case refused at plan time) and the aggregate rows
 NAME_mean/_median/_stddev/_cv. Names are WORKLOAD/BACKEND[/wait:W][/nodelay:0]/size:N,
-paced/BACKEND/rate:R/size:N, floor/cacheline, floor/memcpy/size:N.
+paced/BACKEND/rate:R/size:N, and floor/NAME[/size:N] for the hardware floors (not backends).
+
+The backends, their order, family and in-process flag come from the file itself:
+`context.backends`, the harness's registry (see Registry). Nothing here names a backend.
 
 Everything here is plain Python (no matplotlib), so tables.py stays light. Problems with the
 input raise DataError with a one-line message that names the file.
@@ -70,6 +73,15 @@ PERCENTILES = (
     (0.999, "p999_ns"),
     (0.9999, "p9999_ns"),
 )
+# The harness names its floor rows floor/NAME[/size:N], family "floor" (harness/floors): limits
+# the figures are read against, not backends.
+FLOOR_PREFIX = "floor/"
+FLOOR_FAMILY = "floor"
+# Family of a backend that a file without context.backends names only in its rows.
+UNKNOWN_FAMILY = "unknown"
+# Family whose first backend is the speedup figures' default reference: the plain kernel
+# mechanisms (registry_context() writes Family::kKernel as "kernel").
+REFERENCE_FAMILY = "kernel"
 # Name parts that are an axis of a figure rather than part of a series' identity.
 AXIS_PARTS = ("size", "rate", "workers", "grain")
 # Fields of a confidence interval of the median (issue 4), per metric.
@@ -80,44 +92,61 @@ CI_FIELDS = {
 }
 
 
+# The harness's rule (harness/stats/summary.cpp, min_samples_for): a percentile p is reported
+# only when at least this many samples lie beyond it, i.e. from 10 / (1 - p) samples on.
+TAIL_SAMPLES = 10
+
+
 def min_samples_for(p: float) -> int:
-    """Samples needed before percentile p is reported: 10 / (1 - p), as the harness rules."""
+    """Samples needed before percentile p is reported: TAIL_SAMPLES / (1 - p), exactly as the
+    harness's min_samples_for rounds it."""
     if not p < 1.0:
         return 2**63
-    x = 10.0 / (1.0 - p)
+    x = TAIL_SAMPLES / (1.0 - p)
+    # 1 - p is rarely exact in binary, so x lands a hair off the integer it means; ceil() of a
+    # hair above would ask for one sample too many (the hair grows with x, hence the relative
+    # term), as in the C++.
     r = round(x)
     if abs(x - r) <= max(1e-6, x * 1e-9):
         return int(r)
     return math.ceil(x)
 
 
+def max_percentile(samples: int) -> float:
+    """The largest percentile that `samples` samples support under min_samples_for."""
+    return 1.0 - TAIL_SAMPLES / samples if samples > 0 else 0.0
+
+
 def quantiles(buckets, qs, vmin: float, vmax: float) -> list:
-    """Values at quantiles qs from histogram buckets [(lo, hi, count)], exactly as the harness
-    computes its p50_ns...: the midpoint of the bucket holding the ceil(q * N)-th smallest
-    sample, clamped to the observed [min, max]."""
+    """Values at quantiles qs from histogram buckets [(lo, hi, count)], exactly as the harness's
+    Histogram::quantile computes its p50_ns...: the midpoint of the bucket holding the
+    ceil(q * N)-th smallest sample, clamped to the observed [min, max]."""
     total = sum(c for _lo, _hi, c in buckets)
-    out = []
-    for q in qs:
-        if total == 0:
-            out.append(0.0)
-            continue
-        if q <= 0:
-            out.append(float(vmin))
-            continue
-        if q >= 1:
-            out.append(float(vmax))
-            continue
-        rank = min(max(math.ceil(q * float(total)), 1), total)
-        seen = 0
-        value = float(vmax)
-        for lo, hi, count in buckets:
-            seen += count
-            if seen >= rank:
-                mid = (float(lo) + float(hi)) / 2.0
-                value = min(max(mid, float(vmin)), float(vmax))
-                break
-        out.append(value)
-    return out
+    return [_quantile(buckets, total, q, float(vmin), float(vmax)) for q in qs]
+
+
+def _quantile(buckets, total: int, q: float, vmin: float, vmax: float) -> float:
+    if total == 0:
+        return 0.0
+    if q <= 0:
+        return vmin
+    if q >= 1:
+        return vmax
+    rank = min(max(math.ceil(q * float(total)), 1), total)
+    seen = 0
+    for lo, hi, count in buckets:
+        seen += count
+        if seen >= rank:
+            return min(max((float(lo) + float(hi)) / 2.0, vmin), vmax)
+    return vmax
+
+
+def harness_percentiles(buckets, vmin: float, vmax: float) -> dict:
+    """The percentile fields (p50_ns...) the harness writes for a merged histogram: each of
+    PERCENTILES that has min_samples_for(p) samples behind it."""
+    total = sum(c for _lo, _hi, c in buckets)
+    return {key: _quantile(buckets, total, p, float(vmin), float(vmax))
+            for p, key in PERCENTILES if total >= min_samples_for(p)}
 
 
 def parse_count(text: str) -> float | None:
@@ -190,7 +219,7 @@ class Case:
     # --- identity ---
     @property
     def is_floor(self) -> bool:
-        return self.family == "floor" or self.workload.startswith("floor")
+        return self.family == FLOOR_FAMILY or self.run_name.startswith(FLOOR_PREFIX)
 
     @property
     def variant(self) -> str:
@@ -332,6 +361,103 @@ class Case:
         return float(value) if _is_num(value) else None
 
 
+@dataclass(frozen=True)
+class Backend:
+    """One entry of context.backends."""
+
+    name: str
+    family: str = UNKNOWN_FAMILY
+    in_process: bool = False
+    lossy: bool = False
+
+
+class Registry:
+    """Backends in registry order: a file's context.backends (what `ipcperf run` writes, the
+    order of harness/registry.cpp), then any backend its rows name that the list lacks, in the
+    order of first appearance. A file without context.backends (written before the harness
+    wrote it) is its rows' backends in that order, family "unknown". The position of a backend
+    here is its place in legends and tables and picks its colour."""
+
+    def __init__(self, backends=()):
+        self._entries: dict = {}  # name -> Backend, in registry order
+        for b in backends:
+            self._entries.setdefault(b.name, b)
+        self._positions = {name: i for i, name in enumerate(self._entries)}
+
+    @classmethod
+    def union(cls, registries) -> "Registry":
+        """Several files' registries as one: each backend where it first appears."""
+        return cls(b for reg in registries for b in reg)
+
+    def __iter__(self):
+        return iter(self._entries.values())
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, name) -> bool:
+        return name in self._entries
+
+    def names(self) -> list:
+        return list(self._entries)
+
+    def get(self, name: str) -> Backend | None:
+        return self._entries.get(name)
+
+    def position(self, name: str) -> int | None:
+        """0-based place in the registry; None for a name it does not hold (a floor row's)."""
+        return self._positions.get(name)
+
+    def rank(self, name: str) -> tuple:
+        """Sort key: registry order, names it does not hold after it alphabetically."""
+        pos = self.position(name)
+        return (0, pos, "") if pos is not None else (1, 0, name)
+
+
+def _registry_entries(path: str, context: dict):
+    """context.backends as Backend entries; None when the file has none."""
+    raw = context.get("backends")
+    if raw is None:
+        return None
+    if not isinstance(raw, list):
+        raise DataError(f"{path}: context.backends is not a list of backends")
+    entries = []
+    for i, e in enumerate(raw):
+        if not isinstance(e, dict) or not isinstance(e.get("name"), str) or not e["name"]:
+            raise DataError(f"{path}: context.backends[{i}] is not a backend (expected an "
+                            f"object with a \"name\")")
+        family = e.get("family")
+        entries.append(Backend(e["name"], family if isinstance(family, str) and family
+                               else UNKNOWN_FAMILY, e.get("in_process") is True,
+                               e.get("lossy") is True))
+    return entries
+
+
+def file_registry(path: str, context: dict, cases) -> Registry:
+    """One file's Registry (see there) from its context and its cases."""
+    entries = _registry_entries(path, context) or []
+    rows = [Backend(c.backend, UNKNOWN_FAMILY, c.in_process, c.lossy) for c in cases
+            if c.backend and not c.is_floor]
+    return Registry(entries + rows)
+
+
+def merged_registry(results) -> Registry:
+    return Registry.union(r.registry for r in results)
+
+
+def default_reference(results) -> str | None:
+    """The speedup figures' reference when none is asked for: the first backend, in registry
+    order, of the kernel family that has rows that passed (a file without context.backends:
+    the family its rows name)."""
+    row_family = {c.backend: c.family for r in results for c in r.cases if c.family}
+    measured = {c.backend for r in results for c in r.cases if c.ok}
+    for b in merged_registry(results):
+        family = b.family if b.family != UNKNOWN_FAMILY else row_family.get(b.name)
+        if family == REFERENCE_FAMILY and b.name in measured:
+            return b.name
+    return None
+
+
 @dataclass
 class Result:
     """One result file."""
@@ -341,6 +467,11 @@ class Result:
     cases: list
     tag: str = ""  # "A", "B", ... when several files are shown together
     label: str = ""  # host @ revision (file name added when two files would read the same)
+    registry: Registry | None = None  # from context and cases when not given
+
+    def __post_init__(self):
+        if self.registry is None:
+            self.registry = file_registry(self.path, self.context, self.cases)
 
     @property
     def warnings(self) -> list:
@@ -364,28 +495,13 @@ class Result:
         return [c for c in self.cases
                 if (workload is None or c.workload == workload) and (c.ok or not ok_only)]
 
-    def backends(self) -> list:
-        return sorted({c.backend for c in self.cases if c.backend}, key=_backend_sort)
-
-
-def _backend_sort(name):
-    # Same order as ipcstyle.BACKEND_ORDER without importing matplotlib here.
-    order = ["shm-spsc", "shm-mutex", "shm-boost-spsc", "pipe", "fifo", "uds-stream",
-             "uds-dgram", "uds-seqpacket", "tcp", "udp", "posix-mq", "sysv-mq", "thread-spsc",
-             "thread-boost-spsc", "thread-moodycamel"]
-    return (0, order.index(name), "") if name in order else (1, 0, name)
-
-
-def backend_sort_key(name: str):
-    return _backend_sort(name)
-
 
 def _is_num(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _split_name(run_name: str):
-    """'pingpong/shm-spsc/wait:yield/size:64' -> ('pingpong', 'shm-spsc', {'wait': 'yield',
+    """'pingpong/a-ring/wait:yield/size:64' -> ('pingpong', 'a-ring', {'wait': 'yield',
     'size': '64'}); 'floor/cacheline' -> ('floor', 'cacheline', {})."""
     parts = run_name.split("/")
     head = [p for p in parts if ":" not in p]
@@ -401,6 +517,25 @@ def _split_name(run_name: str):
 
 def load(path: str) -> Result:
     """Reads one result file; DataError with a one-line reason when it cannot be used."""
+    data = _read_json(path)
+    cases: dict = {}
+    for i, row in enumerate(data["benchmarks"]):
+        _add_row(path, i, row, cases)
+    if not cases:
+        raise DataError(f"{path}: no ipcperf rows (Google Benchmark JSON from another program? "
+                        f"expected names like pingpong/BACKEND/size:64)")
+    # The registry, where the file has one, not the rows, says what a backend is.
+    listed = {b.name: b for b in _registry_entries(path, data["context"]) or []}
+    for case in cases.values():
+        entry = listed.get(case.backend)
+        if entry is not None:
+            case.family, case.in_process, case.lossy = (entry.family, entry.in_process,
+                                                         entry.lossy)
+    return Result(path=path, context=data["context"], cases=list(cases.values()))
+
+
+def _read_json(path: str) -> dict:
+    """The file's JSON, checked to have a context and a non-empty benchmarks list."""
     try:
         with open(path, "rb") as f:
             raw = f.read()
@@ -423,56 +558,54 @@ def load(path: str) -> Result:
             or not isinstance(data.get("context"), dict):
         raise DataError(f"{path}: not ipcperf / Google Benchmark JSON (expected an object with "
                         f"\"context\" and a \"benchmarks\" list)")
-    rows = data["benchmarks"]
-    if not rows:
+    if not data["benchmarks"]:
         raise DataError(f"{path}: the \"benchmarks\" list is empty: nothing was measured")
+    return data
 
-    cases: dict = {}
-    for i, row in enumerate(rows):
-        if not isinstance(row, dict) or not isinstance(row.get("name"), str):
-            raise DataError(f"{path}: benchmarks[{i}] is not a benchmark row (no \"name\")")
-        for key in ("real_time", "items_per_second", "bytes_per_second", "size_bytes",
-                    "iterations"):
-            value = row.get(key)
-            if value is not None and not (isinstance(value, (int, float))
-                                          and not isinstance(value, bool)):
-                raise DataError(f"{path}: {row['name']}: \"{key}\" is not a number")
-        run_name = row.get("run_name")
-        agg = row.get("aggregate_name") if row.get("run_type") == "aggregate" else None
-        if not isinstance(run_name, str) or not run_name:
-            run_name = row["name"]
-            if agg and run_name.endswith("_" + str(agg)):
-                run_name = run_name[: -len(str(agg)) - 1]
-        workload, backend, params = _split_name(run_name)
-        if isinstance(row.get("workload"), str) and row["workload"]:
-            workload = row["workload"]
-        if isinstance(row.get("backend"), str):
-            backend = row["backend"]
-        size = row.get("size_bytes")
-        if not _is_num(size):
-            size = parse_size(params["size"]) if "size" in params else None
-        # A row is ours when it says what it measured: ipcperf's fields, or a name of the form
-        # WORKLOAD/BACKEND/.../size:N. Other Google Benchmark rows (BM_foo/64) are not.
-        if not (isinstance(row.get("workload"), str) or ("size" in params and backend)):
-            continue
-        case = cases.get(run_name)
-        if case is None:
-            family = row.get("family") if isinstance(row.get("family"), str) else ""
-            case = Case(run_name=run_name, workload=workload, backend=backend, family=family,
-                        size=int(size) if size is not None else None, params=params)
-            cases[run_name] = case
-        case.in_process = case.in_process or row.get("in_process") is True
-        case.lossy = case.lossy or row.get("lossy") is True
-        if row.get("error_occurred") is True:
-            case.errors.append(str(row.get("error_message") or "failed"))
-        elif agg:
-            case.aggregates[str(agg)] = row
-        elif row.get("run_type", "iteration") == "iteration":
-            case.iterations.append(row)
-    if not cases:
-        raise DataError(f"{path}: no ipcperf rows (Google Benchmark JSON from another program? "
-                        f"expected names like pingpong/pipe/size:64)")
-    return Result(path=path, context=data["context"], cases=list(cases.values()))
+
+def _add_row(path: str, i: int, row, cases: dict) -> None:
+    """Files benchmarks[i] under its case in `cases` (run_name -> Case); rows that are not
+    ipcperf's are left out."""
+    if not isinstance(row, dict) or not isinstance(row.get("name"), str):
+        raise DataError(f"{path}: benchmarks[{i}] is not a benchmark row (no \"name\")")
+    for key in ("real_time", "items_per_second", "bytes_per_second", "size_bytes",
+                "iterations"):
+        value = row.get(key)
+        if value is not None and not (isinstance(value, (int, float))
+                                      and not isinstance(value, bool)):
+            raise DataError(f"{path}: {row['name']}: \"{key}\" is not a number")
+    run_name = row.get("run_name")
+    agg = row.get("aggregate_name") if row.get("run_type") == "aggregate" else None
+    if not isinstance(run_name, str) or not run_name:
+        run_name = row["name"]
+        if agg and run_name.endswith("_" + str(agg)):
+            run_name = run_name[: -len(str(agg)) - 1]
+    workload, backend, params = _split_name(run_name)
+    if isinstance(row.get("workload"), str) and row["workload"]:
+        workload = row["workload"]
+    if isinstance(row.get("backend"), str):
+        backend = row["backend"]
+    size = row.get("size_bytes")
+    if not _is_num(size):
+        size = parse_size(params["size"]) if "size" in params else None
+    # A row is ours when it says what it measured: ipcperf's fields, or a name of the form
+    # WORKLOAD/BACKEND/.../size:N. Other Google Benchmark rows (BM_foo/64) are not.
+    if not (isinstance(row.get("workload"), str) or ("size" in params and backend)):
+        return
+    case = cases.get(run_name)
+    if case is None:
+        family = row.get("family") if isinstance(row.get("family"), str) else ""
+        case = Case(run_name=run_name, workload=workload, backend=backend, family=family,
+                    size=int(size) if size is not None else None, params=params)
+        cases[run_name] = case
+    case.in_process = case.in_process or row.get("in_process") is True
+    case.lossy = case.lossy or row.get("lossy") is True
+    if row.get("error_occurred") is True:
+        case.errors.append(str(row.get("error_message") or "failed"))
+    elif agg:
+        case.aggregates[str(agg)] = row
+    elif row.get("run_type", "iteration") == "iteration":
+        case.iterations.append(row)
 
 
 def load_all(paths) -> list:

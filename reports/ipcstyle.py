@@ -4,10 +4,11 @@ Every figure script imports this module and nothing else decides how a chart loo
 backend has the same colour and marker in every figure, and a figure drawn twice from the same
 JSON is byte-identical (SVG, PDF; PNG too).
 
-- Colours: the Okabe-Ito palette and Paul Tol's "muted" set (both safe for the common
-  colour-vision deficiencies), one fixed colour *and* marker per backend, so that two backends
-  that a reader cannot tell apart by colour still differ by marker. In-process references are
-  dashed, the hardware floor grey and dotted.
+- Colours: the Okabe-Ito palette (safe for the common colour-vision deficiencies), picked by
+  the backend's position in the registry the result files carry (`context.backends`), so a
+  backend keeps its colour and marker across files of one registry and a new backend gets one
+  without an edit here. Past eight backends the colours repeat with other markers and, for lines,
+  a dash-dot pattern. In-process references are dashed, the hardware floor grey and dotted.
 - Sizes: a 3.3-inch column ("single") and a 7-inch page ("double"), fonts 8 and 9 pt.
 - No titles: captions belong to the paper; plot.py --titles adds them for slides.
 - PDF: TrueType fonts embedded (pdf.fonttype 42), no creation date; SVG: fixed hash salt, no
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import math
 import os
-import zlib
 
 import matplotlib
 
@@ -33,73 +33,46 @@ from ipcdata import sig  # noqa: E402  (the one rounding rule of figures and tab
 
 # --- colours and markers -------------------------------------------------------------------
 
-# Okabe & Ito (2008) and Paul Tol's muted scheme; hex strings so that the SVG/PDF bytes do not
-# depend on float formatting of RGB tuples.
-OKABE_ITO = {
-    "black": "#000000",
-    "orange": "#E69F00",
-    "sky": "#56B4E9",
-    "green": "#009E73",
-    "yellow": "#F0E442",
-    "blue": "#0072B2",
-    "vermillion": "#D55E00",
-    "purple": "#CC79A7",
-}
-TOL_MUTED = {
-    "indigo": "#332288",
-    "cyan": "#88CCEE",
-    "teal": "#44AA99",
-    "green": "#117733",
-    "olive": "#999933",
-    "sand": "#DDCC77",
-    "rose": "#CC6677",
-    "wine": "#882255",
-    "purple": "#AA4499",
-}
-
-# backend -> (colour, marker). Shared memory in blues, pipes in oranges/reds, sockets in greens
-# and purples, message queues in earth tones, in-process references in black and greys.
-BACKENDS = {
-    "shm-spsc": (OKABE_ITO["blue"], "o"),
-    "shm-mutex": (OKABE_ITO["sky"], "s"),
-    "shm-boost-spsc": (TOL_MUTED["indigo"], "D"),
-    "pipe": (OKABE_ITO["vermillion"], "^"),
-    "fifo": (OKABE_ITO["orange"], "v"),
-    "uds-stream": (OKABE_ITO["green"], "<"),
-    "uds-dgram": (TOL_MUTED["teal"], ">"),
-    "uds-seqpacket": (TOL_MUTED["olive"], "p"),
-    "tcp": (OKABE_ITO["purple"], "h"),
-    "udp": (TOL_MUTED["wine"], "X"),
-    "posix-mq": (TOL_MUTED["green"], "*"),
-    "sysv-mq": (TOL_MUTED["rose"], "P"),
-    "thread-spsc": ("#000000", "o"),
-    "thread-boost-spsc": ("#4D4D4D", "D"),
-    "thread-moodycamel": ("#7F7F7F", "s"),
-}
-# Order of backends in legends and tables: the README's table order.
-BACKEND_ORDER = list(BACKENDS)
+# Okabe & Ito (2008), "Color Universal Design": eight colours that stay apart for the common
+# colour-vision deficiencies, ordered so that neighbours in the registry contrast (yellow, the
+# faintest on white, last). Hex strings, so that the SVG/PDF bytes do not depend on how RGB
+# floats print.
+PALETTE = (
+    "#0072B2",  # blue
+    "#E69F00",  # orange
+    "#009E73",  # bluish green
+    "#D55E00",  # vermillion
+    "#56B4E9",  # sky blue
+    "#CC79A7",  # reddish purple
+    "#000000",  # black
+    "#F0E442",  # yellow
+)
+# One marker per registry position. Eleven, a count prime to the eight colours: the two
+# backends that share a colour (eight positions apart) never share a marker.
+MARKERS = ("o", "s", "^", "D", "v", "<", ">", "p", "h", "X", "P")
 FLOOR_COLOUR = "#9A9A9A"
-# Backends this module does not know get one of these, chosen by a stable hash of the name.
-SPARE = [
-    (TOL_MUTED["cyan"], "d"),
-    (TOL_MUTED["sand"], "8"),
-    (TOL_MUTED["purple"], "H"),
-    (OKABE_ITO["yellow"], "1"),
-]
 # Marker per result file when several files are overlaid (the colour stays the backend's).
 FILE_MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
 # Hatch per result file in bar charts.
 FILE_HATCHES = ["", "////", "....", "xxxx", "\\\\\\\\", "oo"]
 IN_PROCESS_DASHES = (0, (4, 1.6))
 FLOOR_DOTS = (0, (1, 1.4))
+# Lines of the second round of colours (positions 8 and on) that are not in-process: dash-dot,
+# so that they stay apart from the first round's solid lines when several files put the file's
+# marker in place of the backend's.
+SECOND_ROUND_DASHES = (0, (5, 1.4, 1.2, 1.4))
 
 
-def backend_colour(backend: str) -> str:
-    if backend in BACKENDS:
-        return BACKENDS[backend][0]
-    if not backend:
+def colour_at(position: int | None) -> str:
+    """The colour of the backend at this registry position (ipcdata.Registry.position); a
+    floor (None) is grey."""
+    if position is None:
         return FLOOR_COLOUR
-    return SPARE[zlib.crc32(backend.encode()) % len(SPARE)][0]
+    return PALETTE[position % len(PALETTE)]
+
+
+def marker_at(position: int | None) -> str:
+    return MARKERS[(position or 0) % len(MARKERS)]
 
 
 def hatch_edge(colour: str) -> str:
@@ -108,31 +81,22 @@ def hatch_edge(colour: str) -> str:
     return "white" if 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.35 else "black"
 
 
-def backend_marker(backend: str) -> str:
-    if backend in BACKENDS:
-        return BACKENDS[backend][1]
-    return SPARE[zlib.crc32(backend.encode()) % len(SPARE)][1]
-
-
-def backend_rank(backend: str) -> tuple:
-    """Sort key: the fixed backend order, unknown names after it alphabetically."""
-    if backend in BACKENDS:
-        return (0, BACKEND_ORDER.index(backend), "")
-    return (1, 0, backend)
-
-
-def line_style(backend: str, in_process: bool, file_index: int, multi_file: bool,
+def line_style(position: int | None, in_process: bool, file_index: int, multi: bool,
                floor: bool = False) -> dict:
-    """Keyword arguments for Axes.plot for one series."""
+    """Keyword arguments for Axes.plot for one series: the colour and marker of the backend's
+    registry position, dashed when in-process, grey and dotted for a floor; with several files
+    the file's marker (hollow for every second file) instead of the backend's."""
     if floor:
         style = {"color": FLOOR_COLOUR, "linestyle": FLOOR_DOTS, "marker": None}
     else:
+        second_round = (position or 0) >= len(PALETTE)
         style = {
-            "color": backend_colour(backend),
-            "linestyle": IN_PROCESS_DASHES if in_process else "-",
-            "marker": backend_marker(backend),
+            "color": colour_at(position),
+            "linestyle": IN_PROCESS_DASHES if in_process
+            else SECOND_ROUND_DASHES if second_round else "-",
+            "marker": marker_at(position),
         }
-    if multi_file:
+    if multi:
         style["marker"] = FILE_MARKERS[file_index % len(FILE_MARKERS)]
         # The second file's markers are hollow, so that overlaid points stay apart.
         if file_index % 2 == 1:

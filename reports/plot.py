@@ -3,7 +3,7 @@
 
   /usr/bin/python3 reports/plot.py RESULTS.json [MORE.json ...] [-o DIR] [--format pdf,svg,png]
       [--backends a,b] [--width single|double] [--figures throughput,latency,...]
-      [--reference pipe] [--titles] [--dpi N]
+      [--reference BACKEND] [--titles] [--dpi N]
 
 Writes DIR/<figure>.<format> for each figure and DIR/index.md (each figure's files and a
 suggested caption; figures carry no titles, captions belong to the paper). Without -o, DIR is
@@ -71,7 +71,8 @@ def parse_args(argv):
     p.add_argument("--figures", help="only these figure families (comma-separated); one "
                                      "without data is then an error")
     p.add_argument("--reference", default=None,
-                   help="backend the speedup figures compare with (default: pipe)")
+                   help="backend the speedup figures compare with (default: the first "
+                        "kernel backend of the registry that was measured)")
     p.add_argument("--titles", action="store_true",
                    help="put a title on each figure (for slides; papers use captions)")
     p.add_argument("--dpi", type=int, default=200, help="PNG resolution (default 200)")
@@ -93,7 +94,7 @@ def run(argv) -> int:
     results = ipcdata.load_all(args.results)
     F.filter_backends(results, args.backend_list)
     opts = F.Options(width=args.width, titles=args.titles, backends=args.backend_list,
-                     reference=args.reference or "pipe",
+                     reference=args.reference,
                      reference_given=args.reference is not None)
     figs, notes = F.build(results, opts, args.family_list)
     for name, reason in notes:

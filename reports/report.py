@@ -2,8 +2,8 @@
 """A one-page report of an ipcperf result file: Markdown, and the same as one self-contained
 HTML file (figures embedded as PNG).
 
-  /usr/bin/python3 reports/report.py RESULTS.json [-o DIR] [--backends a,b] [--reference pipe]
-      [--width single|double]
+  /usr/bin/python3 reports/report.py RESULTS.json [-o DIR] [--backends a,b]
+      [--reference BACKEND] [--width single|double]
 
 Writes DIR/report.md (with the figures as DIR/*.png next to it) and DIR/report.html (nothing
 outside it needed). Without -o, DIR is next to the JSON: results/x.json -> results/x-report/.
@@ -20,6 +20,7 @@ import base64
 import html
 import os
 import sys
+from dataclasses import dataclass
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 sys.dont_write_bytecode = True
@@ -102,7 +103,7 @@ def problems(result) -> list:
     return out
 
 
-def run(argv) -> int:
+def parse_args(argv):
     import ipcstyle
     p = Parser(prog=PROG, description="One-page report (Markdown and HTML) of an ipcperf "
                                       "result file.")
@@ -110,23 +111,45 @@ def run(argv) -> int:
     p.add_argument("-o", "--out", metavar="DIR",
                    help="output directory (default: next to the JSON, NAME-report/)")
     p.add_argument("--backends", help="only these backends (comma-separated)")
-    p.add_argument("--reference", default=None, help="speedup reference backend (pipe)")
+    p.add_argument("--reference", default=None,
+                   help="speedup reference backend (default: the first kernel backend of the "
+                        "registry that was measured)")
     p.add_argument("--width", default="single", choices=list(ipcstyle.WIDTHS),
                    help="figure width (default single: 3.3 in)")
     args = p.parse_args(argv)
-    backends = None
+    args.backend_list = None
     if args.backends is not None:
-        backends = [b.strip() for b in args.backends.split(",") if b.strip()]
-        if not backends:
+        args.backend_list = [b.strip() for b in args.backends.split(",") if b.strip()]
+        if not args.backend_list:
             raise UsageError("empty backend list")
+    return args
 
+
+@dataclass
+class Page:
+    """What the report shows, once for Markdown and once for HTML."""
+
+    source: str  # the JSON's path as given
+    title: str
+    heads: list
+    warnings: list
+    issues: list
+    figures: list
+    tables: list
+    skipped: list
+    env: list
+
+
+def run(argv) -> int:
+    args = parse_args(argv)
     import figures as F
+    import ipcstyle
     import tables as T
 
     results = ipcdata.load_all([args.results])
     result = results[0]
-    F.filter_backends(results, backends)
-    opts = F.Options(width=args.width, backends=backends, reference=args.reference or "pipe",
+    F.filter_backends(results, args.backend_list)
+    opts = F.Options(width=args.width, backends=args.backend_list, reference=args.reference,
                      reference_given=args.reference is not None)
     figs, notes = F.build(results, opts)
     page = []
@@ -152,73 +175,77 @@ def run(argv) -> int:
             pngs[f.name] = fh.read()
 
     ctx = result.context
-    host, date = result.host, ctx.get("date", "date not recorded")
-    title = f"ipcperf results: {host}, {date}"
-    env = ipcdata.environment(ctx)
-    warnings = result.warnings
-    issues = problems(result)
-    heads = headline(result)
-    skipped = [f"{n}: {r}" for n, r in notes + tab_notes]
-
-    # --- Markdown ---
-    md = [f"# {title}[^env]", ""]
-    md += [f"- {h}" for h in heads] + ([""] if heads else [])
-    if warnings or issues:
-        md += ["## Warnings", ""]
-        md += [f"- {w}" for w in warnings] + [f"- {i}" for i in issues] + [""]
-    if page:
-        md += ["## Figures", ""]
-        for i, f in enumerate(page, 1):
-            md += [f"![{f.name}]({f.name}.png)", "", f"*Figure {i}.* {f.caption}", ""]
-    if tabs:
-        md += ["## Tables", ""]
-        for t in tabs:
-            md += [T.markdown(t)]
-    if skipped:
-        md += ["## Not shown", ""] + [f"- {s}" for s in skipped] + [""]
-    md += [f"All figures: `/usr/bin/python3 reports/plot.py {args.results}`; tables in LaTeX: "
-           f"`/usr/bin/python3 reports/tables.py {args.results} --format latex`.", ""]
-    md += ["[^env]: " + "; ".join(f"{k}: {v}" for k, v in env) + "."]
+    content = Page(source=args.results,
+                   title=f"ipcperf results: {result.host}, {ctx.get('date', 'date not recorded')}",
+                   heads=headline(result), warnings=result.warnings, issues=problems(result),
+                   figures=page, tables=tabs, skipped=[f"{n}: {r}" for n, r in notes + tab_notes],
+                   env=ipcdata.environment(ctx))
     md_path = os.path.join(out, "report.md")
-
-    # --- HTML ---
-    esc = html.escape
-    h = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-         f"<title>{esc(title)}</title>", f"<style>{CSS}</style></head><body>",
-         f'<h1>{esc(title)}<sup><a href="#env">1</a></sup></h1>']
-    if heads:
-        h.append("<ul>" + "".join(f"<li>{md_inline(x)}</li>" for x in heads) + "</ul>")
-    if warnings or issues:
-        h.append("<h2>Warnings</h2><ul class=\"warn\">"
-                 + "".join(f"<li>{esc(w)}</li>" for w in warnings)
-                 + "".join(f"<li>{md_inline(i)}</li>" for i in issues) + "</ul>")
-    if page:
-        h.append('<h2>Figures</h2><div class="figs">')
-        for i, f in enumerate(page, 1):
-            data = base64.b64encode(pngs[f.name]).decode("ascii")
-            h.append(f'<figure><img alt="{esc(f.name)}" src="data:image/png;base64,{data}">'
-                     f"<figcaption><b>Figure {i}.</b> {esc(f.caption)}</figcaption></figure>")
-        h.append("</div>")
-    if tabs:
-        h.append("<h2>Tables</h2>")
-        for t in tabs:
-            h.append(html_table(t))
-    if skipped:
-        h.append("<h2>Not shown</h2><ul>" + "".join(f"<li>{esc(s)}</li>" for s in skipped)
-                 + "</ul>")
-    h.append('<footer id="env"><sup>1</sup> '
-             + "; ".join(f"<b>{esc(k)}</b>: {esc(str(v))}" for k, v in env) + ".</footer>")
-    h.append("</body></html>")
     html_path = os.path.join(out, "report.html")
     try:
         with open(md_path, "w", encoding="utf-8") as fh:
-            fh.write("\n".join(md) + "\n")
+            fh.write(markdown_page(content) + "\n")
         with open(html_path, "w", encoding="utf-8") as fh:
-            fh.write("\n".join(h) + "\n")
+            fh.write(html_page(content, pngs) + "\n")
     except OSError as e:
         raise DataError(f"{out}: cannot write the report: {e.strerror}") from None
     print(f"{PROG}: wrote {md_path} and {html_path} ({len(page)} figures, {len(tabs)} tables)")
     return 0
+
+
+def markdown_page(c: Page) -> str:
+    import tables as T
+
+    md = [f"# {c.title}[^env]", ""]
+    md += [f"- {h}" for h in c.heads] + ([""] if c.heads else [])
+    if c.warnings or c.issues:
+        md += ["## Warnings", ""]
+        md += [f"- {w}" for w in c.warnings] + [f"- {i}" for i in c.issues] + [""]
+    if c.figures:
+        md += ["## Figures", ""]
+        for i, f in enumerate(c.figures, 1):
+            md += [f"![{f.name}]({f.name}.png)", "", f"*Figure {i}.* {f.caption}", ""]
+    if c.tables:
+        md += ["## Tables", ""]
+        for t in c.tables:
+            md += [T.markdown(t)]
+    if c.skipped:
+        md += ["## Not shown", ""] + [f"- {s}" for s in c.skipped] + [""]
+    md += [f"All figures: `/usr/bin/python3 reports/plot.py {c.source}`; tables in LaTeX: "
+           f"`/usr/bin/python3 reports/tables.py {c.source} --format latex`.", ""]
+    md += ["[^env]: " + "; ".join(f"{k}: {v}" for k, v in c.env) + "."]
+    return "\n".join(md)
+
+
+def html_page(c: Page, pngs: dict) -> str:
+    esc = html.escape
+    h = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+         f"<title>{esc(c.title)}</title>", f"<style>{CSS}</style></head><body>",
+         f'<h1>{esc(c.title)}<sup><a href="#env">1</a></sup></h1>']
+    if c.heads:
+        h.append("<ul>" + "".join(f"<li>{md_inline(x)}</li>" for x in c.heads) + "</ul>")
+    if c.warnings or c.issues:
+        h.append("<h2>Warnings</h2><ul class=\"warn\">"
+                 + "".join(f"<li>{esc(w)}</li>" for w in c.warnings)
+                 + "".join(f"<li>{md_inline(i)}</li>" for i in c.issues) + "</ul>")
+    if c.figures:
+        h.append('<h2>Figures</h2><div class="figs">')
+        for i, f in enumerate(c.figures, 1):
+            data = base64.b64encode(pngs[f.name]).decode("ascii")
+            h.append(f'<figure><img alt="{esc(f.name)}" src="data:image/png;base64,{data}">'
+                     f"<figcaption><b>Figure {i}.</b> {esc(f.caption)}</figcaption></figure>")
+        h.append("</div>")
+    if c.tables:
+        h.append("<h2>Tables</h2>")
+        for t in c.tables:
+            h.append(html_table(t))
+    if c.skipped:
+        h.append("<h2>Not shown</h2><ul>" + "".join(f"<li>{esc(s)}</li>" for s in c.skipped)
+                 + "</ul>")
+    h.append('<footer id="env"><sup>1</sup> '
+             + "; ".join(f"<b>{esc(k)}</b>: {esc(str(v))}" for k, v in c.env) + ".</footer>")
+    h.append("</body></html>")
+    return "\n".join(h)
 
 
 def md_inline(text: str) -> str:

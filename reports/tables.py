@@ -142,7 +142,7 @@ def build_table(result, name) -> Table | None:
         col = columns.setdefault(c.series, Column(c.series, c.backend))
         col.in_process |= c.in_process
         col.lossy |= c.lossy
-    order = sorted(columns.values(), key=lambda col: (ipcdata.backend_sort_key(col.backend),
+    order = sorted(columns.values(), key=lambda col: (result.registry.rank(col.backend),
                                                       col.series))
     cells, values, reps = {}, [], []
     for c in cases:
@@ -168,8 +168,8 @@ def build_tables(result, names):
         if t is None:
             workload = SPEC[name][0]
             notes.append((name, f"no {workload} rows with a value"
-                          + (" (p99 needs 1000 sampled round trips)" if name == "latency-p99"
-                             else "")))
+                          + (f" (p99 needs {ipcdata.min_samples_for(0.99)} sampled round trips)"
+                             if name == "latency-p99" else "")))
         else:
             tables.append(t)
     return tables, notes

@@ -1,4 +1,4 @@
-"""plot.py and figures.py: every family in every format, the plotted data read back from the
+"""plot.py and the figures package: every family in every format, the plotted data read back from the
 figures equals the JSON, overlays of several files, style, deterministic output."""
 
 import math
@@ -14,7 +14,8 @@ from matplotlib.container import BarContainer, ErrorbarContainer
 import figures as F
 import ipcdata
 import ipcstyle as S
-from conftest import FIXTURE, ONE_CORE, iteration_rows, load_json, median_rows, run_script
+from conftest import (FIXTURE, ONE_CORE, SKIPPED, iteration_rows, load_json, median_rows,
+                      run_script)
 
 SIZES = [64, 1024, 4096]
 
@@ -63,6 +64,11 @@ def errorbar_for(ax, colour):
             if cols and tuple(cols[0].get_colors()[0]) == want:
                 return [(seg[0][0], seg[0][1], seg[1][1]) for seg in cols[0].get_segments()]
     return None
+
+
+def colour_of(backend, path=FIXTURE):
+    """The colour of the backend's position in the file's registry."""
+    return S.colour_at(ipcdata.load(path).registry.position(backend))
 
 
 def backends_in(path, workload):
@@ -221,7 +227,7 @@ def test_error_bars_are_the_repetition_range_without_confidence_intervals():
     f = figs["latency-median"]
     ax = f.fig.axes[-1]
     its = iteration_rows(FIXTURE)
-    segs = errorbar_for(ax, S.backend_colour("pipe"))
+    segs = errorbar_for(ax, colour_of("pipe"))
     expected = [(n, min(r["real_time"] for r in its[f"pingpong/pipe/size:{n}"]),
                  max(r["real_time"] for r in its[f"pingpong/pipe/size:{n}"])) for n in SIZES]
     assert segs == pytest.approx(expected, rel=1e-12)
@@ -232,13 +238,13 @@ def test_error_bars_are_the_confidence_intervals_when_the_file_has_them(issue4_f
     figs, _ = build([issue4_fixture])
     med = median_rows(issue4_fixture)
     f = figs["latency-median"]
-    segs = errorbar_for(f.fig.axes[-1], S.backend_colour("shm-spsc"))
+    segs = errorbar_for(f.fig.axes[-1], colour_of("shm-spsc"))
     expected = [(n, med[f"pingpong/shm-spsc/size:{n}"]["median_ci_low_ns"],
                  med[f"pingpong/shm-spsc/size:{n}"]["median_ci_high_ns"]) for n in SIZES]
     assert segs == pytest.approx(expected, rel=1e-12)
     assert "95 % confidence interval of the median" in f.caption
     f = figs["throughput-msgs"]
-    segs = errorbar_for(f.fig.axes[-1], S.backend_colour("pipe"))
+    segs = errorbar_for(f.fig.axes[-1], colour_of("pipe"))
     expected = [(n, med[f"stream/pipe/size:{n}"]["items_per_second_ci_low"],
                  med[f"stream/pipe/size:{n}"]["items_per_second_ci_high"]) for n in SIZES]
     assert segs == pytest.approx(expected, rel=1e-12)
@@ -393,7 +399,7 @@ def test_two_files_are_overlaid_with_distinct_markers_and_named_in_the_legend():
     a = the_line(fig, "shm-spsc [A]")
     b = the_line(fig, "shm-spsc wait:yield [B]")
     assert a.get_marker() != b.get_marker()
-    assert a.get_color() == b.get_color() == S.backend_colour("shm-spsc")
+    assert a.get_color() == b.get_color() == colour_of("shm-spsc")
     med_b = median_rows(ONE_CORE)
     assert list(b.get_ydata()) == [med_b[f"pingpong/shm-spsc/wait:yield/size:{n}"]["real_time"]
                                    for n in SIZES]
@@ -422,10 +428,18 @@ def test_each_backend_has_one_colour_everywhere():
         colours = {the_line(figs[name].fig, backend).get_color()
                    for name in ("latency-median", "throughput-msgs", "spectrum-size-64",
                                 "cdf-size-64")}
-        assert colours == {S.backend_colour(backend)}
-    pairs = [(c, m) for c, m in S.BACKENDS.values()]
-    assert len(set(pairs)) == len(pairs)
-    assert len({m for _c, m in S.BACKENDS.values()}) >= 12
+        assert colours == {colour_of(backend)}
+    # Every backend of the registry looks different: colour and marker, and the lines of the
+    # colours' second round differ from the first's without markers too (several files).
+    registry = ipcdata.load(SKIPPED).registry
+    looks = []
+    for pos, b in enumerate(registry):
+        style = S.line_style(pos, b.in_process, 0, False)
+        assert style["color"] in S.PALETTE
+        looks.append((style["color"], style["marker"]))
+        multi = S.line_style(pos, b.in_process, 0, True)
+        looks.append((multi["color"], str(multi["linestyle"])))
+    assert len(set(looks)) == len(looks) == 2 * len(registry)
 
 
 def test_in_process_references_are_dashed():
