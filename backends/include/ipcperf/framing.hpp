@@ -58,7 +58,8 @@ class FramedStream {
     const auto len = static_cast<uint32_t>(m.size());
     if (m.size() + 4 <= staging_.size()) [[likely]] {
       std::memcpy(staging_.data(), &len, 4);
-      std::memcpy(staging_.data() + 4, m.data(), m.size());
+      // An empty span's data() may be null, and memcpy from null is undefined even for 0 bytes.
+      if (!m.empty()) std::memcpy(staging_.data() + 4, m.data(), m.size());
       write_all(staging_.data(), m.size() + 4);
       return;
     }
@@ -99,7 +100,7 @@ class FramedStream {
     }
     begin_ += 4;
     const size_t have = std::min<size_t>(end_ - begin_, len);
-    std::memcpy(buf.data(), rbuf_.data() + begin_, have);
+    if (have != 0) std::memcpy(buf.data(), rbuf_.data() + begin_, have);  // buf may be null
     begin_ += have;
     for (size_t got = have; got < len;) {
       // Large message: read straight into the caller's buffer.
