@@ -13,7 +13,6 @@
 #include <functional>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -599,13 +598,12 @@ TEST(LossyEnd, ResendsEndUntilAcknowledged) {
 TEST(LossyEnd, ALateAcknowledgementIsTaken) {
   Lossy ch;
   int ends = 0;
-  ch.peer = [&ends](Lossy& c, const Bytes& m) {
+  ch.peer = [&ends](Lossy& c, const Bytes& /*end*/) {
     if (++ends == 2) {
       c.queue(msg(49));                // the echo of a data message, later still
       c.queue(msg(50, 64, kFlagAck));  // ACK of the first END
       c.queue(msg(50, 64, kFlagAck));  // ACK of this one
     }
-    (void)m;
   };
   Bytes tx(64), rx(64);
   detail::end_lossy(ch, tx, rx, 50, 64);
