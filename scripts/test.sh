@@ -4,7 +4,9 @@
 #   2. ctest --preset release
 #   3. build ring_test under ThreadSanitizer (preset tsan, that one target only) and run it:
 #      TSan cannot follow shared memory across processes, so the ring is tested between threads
-#   4. the Python tests: /usr/bin/python3 -m pytest -q reports/tests
+#   4. build unit_test and conformance_test under AddressSanitizer + UBSan (preset asan, those two
+#      targets only) and run both; any report (memory error, leak, undefined behaviour) fails
+#   5. the Python tests: /usr/bin/python3 -m pytest -q reports/tests
 # Every step runs even if an earlier one failed (a step that needs a failed build is marked
 # SKIP); a summary line per step closes the output. Exits 1 if any step failed.
 set -euo pipefail
@@ -15,7 +17,7 @@ cd "$repo_root"
 source scripts/deps.sh
 
 if [[ ${1:-} == -h || ${1:-} == --help ]]; then
-  sed -n '2,9s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+  sed -n '2,11s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
   exit 0
 fi
 
@@ -63,6 +65,24 @@ run_ring_test_tsan() {
   return "$status"
 }
 
+# The unit and conformance suites under ASan + UBSan. The conformance suite forks endpoint B; the
+# children _exit(), so LeakSanitizer checks the test process only, where every channel is closed.
+run_asan_tests() {
+  local status=0 t
+  for t in unit_test conformance_test; do
+    if [[ ! -x build/asan/tests/$t ]]; then
+      ipcperf_log "$t was built but not found under build/asan/tests"
+      status=1
+      continue
+    fi
+    ipcperf_log "--- $t under ASan + UBSan"
+    ASAN_OPTIONS="halt_on_error=1:detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}" \
+      UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}" \
+      timeout 600 "build/asan/tests/$t" --gtest_brief=1 || status=$?
+  done
+  return "$status"
+}
+
 run_pytest() {
   local status=0
   # No .pytest_cache or __pycache__ in the source tree.
@@ -90,6 +110,13 @@ if step "build tsan ring_test" scripts/build.sh tsan --target ring_test; then
   step "ring_test under ThreadSanitizer" run_ring_test_tsan || true
 else
   skip "ring_test under ThreadSanitizer" "tsan build failed"
+fi
+
+if step "build asan unit_test conformance_test" \
+  scripts/build.sh asan --target unit_test conformance_test; then
+  step "unit_test, conformance_test under ASan + UBSan" run_asan_tests || true
+else
+  skip "unit_test, conformance_test under ASan + UBSan" "asan build failed"
 fi
 
 if [[ -d reports/tests ]]; then

@@ -63,21 +63,29 @@ inline void spin_for(int64_t ns) noexcept {
   }
 }
 
+// How the self-check's delays are spent: a policy with one static `spin(ns)`, so that the tests
+// can record the calls instead of waiting. A template argument, not a function pointer: the
+// default call inlines exactly as spin_for did.
+struct SpinDelay {
+  static void spin(int64_t ns) noexcept { spin_for(ns); }
+};
+
 // The receiving side's self-check: the per-message delay, and a single stall once the measured
 // phase is half over (by messages when bounded by messages, else by time).
+template <class Delay = SpinDelay>
 class Injection {
  public:
   explicit Injection(const PeerJob& job)
       : delay_(job.inject_delay_ns), stall_(job.inject_stall_ns), job_(&job) {}
   // Called per measured message i, with the phase's start time (0 until known).
   void apply(uint64_t i, int64_t phase_start) noexcept {
-    if (delay_ != 0) spin_for(delay_);
+    if (delay_ != 0) Delay::spin(delay_);
     if (stall_ != 0 && !stalled_ && phase_start != 0) {
       const bool half = job_->messages != 0 ? i >= job_->messages / 2
                                             : now_ns() - phase_start >= job_->duration_ns / 2;
       if (half) {
         stalled_ = true;
-        spin_for(stall_);
+        Delay::spin(stall_);
       }
     }
   }
@@ -239,15 +247,15 @@ void ack_lossy(Ch& ch, uint64_t end_seq, size_t size) {
 // timestamps (paced) each message, until END.
 enum class LossyMode { kEcho, kCount, kPaced };
 
-template <Channel Ch>
+template <Channel Ch, class Delay = SpinDelay>
 PeerOutcome receive_lossy(Ch& ch, const PeerJob& job, LossyMode mode) {
   PeerOutcome out;
   std::vector<std::byte> rx(job.size);
   Usage u0{};
   int64_t first = 0, last_at = 0;
-  uint64_t lowest_ok = 0;  // the next sequence number not yet seen
+  uint64_t lowest_ok = 0;                                // the next sequence number not yet seen
   if (mode == LossyMode::kPaced) out.latency.reserve();  // before the first measured message
-  Injection inject(job);
+  Injection<Delay> inject(job);
   for (;;) {
     const size_t n = ch.recv(rx);
     if (n == 0) continue;  // quiet: A is alive and will send more or END again

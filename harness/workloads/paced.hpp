@@ -73,14 +73,14 @@ PeerOutcome paced_a(Ch& ch, const PeerJob& job) {
 
 // B: one-way latency of every measured message = receive time - intended send time (both from
 // CLOCK_MONOTONIC, which all processes of a machine share).
-template <Channel Ch>
+template <Channel Ch, class Delay = SpinDelay>
 PeerOutcome paced_b(Ch& ch, const PeerJob& job) {
   PeerOutcome out;
   out.latency.reserve();  // every measured message is recorded: allocate before the first
   std::vector<std::byte> rx(job.size);
   Usage u0{};
   int64_t first = 0, prev_when = INT64_MIN;
-  Injection inject(job);
+  Injection<Delay> inject(job);
   uint64_t seq = 0;
   for (;; ++seq) {
     const size_t n = ch.recv(rx);

@@ -44,13 +44,13 @@ PeerOutcome pingpong_a(Ch& ch, const PeerJob& job) {
   return out;
 }
 
-template <Channel Ch>
+template <Channel Ch, class Delay = SpinDelay>
 PeerOutcome pingpong_b(Ch& ch, const PeerJob& job) {
   PeerOutcome out;
   std::vector<std::byte> rx(job.size);
   Usage u0{};
   int64_t t0 = 0;
-  Injection inject(job);
+  Injection<Delay> inject(job);
   for (uint64_t seq = 0;; ++seq) {
     if (seq == job.warmup) {
       u0 = Usage::now();

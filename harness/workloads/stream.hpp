@@ -32,14 +32,14 @@ PeerOutcome stream_a(Ch& ch, const PeerJob& job) {
   return out;
 }
 
-template <Channel Ch>
+template <Channel Ch, class Delay = SpinDelay>
 PeerOutcome stream_b(Ch& ch, const PeerJob& job) {
   PeerOutcome out;
   std::vector<std::byte> rx(job.size);
   Usage u0{};
   int64_t first = 0;
   uint64_t seq = 0;
-  Injection inject(job);
+  Injection<Delay> inject(job);
   for (;; ++seq) {
     size_t n = ch.recv(rx);
     std::span<const std::byte> got{rx.data(), n};

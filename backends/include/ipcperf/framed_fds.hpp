@@ -38,7 +38,7 @@ class FramedFds {
   }
 
   Fd rfd_, wfd_;
-  std::optional<FramedStream> io_;
+  std::optional<FramedStream<>> io_;
 };
 
 }  // namespace ipcperf

@@ -12,6 +12,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <sys/uio.h>
@@ -24,20 +25,41 @@
 
 namespace ipcperf {
 
+// The system calls a FramedStream makes. A policy rather than direct calls so that the tests can
+// hand it short transfers, EINTR and EAGAIN at will (tests/unit/framing_test.cpp); static and
+// inline, so the default compiles to the same direct calls (no indirection).
+struct SysIo {
+  static ssize_t read(int fd, void* p, size_t n) noexcept { return ::read(fd, p, n); }
+  static ssize_t write(int fd, const void* p, size_t n) noexcept { return ::write(fd, p, n); }
+  static ssize_t writev(int fd, const iovec* iov, int count) noexcept {
+    return ::writev(fd, iov, count);
+  }
+};
+
+// Io: read(fd, p, n), write(fd, p, n), writev(fd, iov, count) with the system calls' results and
+// errno (SysIo, or a test's fake).
+template <class Io = SysIo>
 class FramedStream {
  public:
   static constexpr size_t kBuffer = 64 * 1024;
 
   // rfd/wfd stay owned by the caller. spin: the descriptors are O_NONBLOCK and EAGAIN is retried
   // by busy-polling.
-  FramedStream(int rfd, int wfd, bool spin, std::string_view what)
-      : rfd_(rfd), wfd_(wfd), spin_(spin), what_(what), staging_(kBuffer + 4), rbuf_(kBuffer) {}
+  FramedStream(int rfd, int wfd, bool spin, std::string_view what, Io io = Io())
+      : io_(std::move(io)),
+        rfd_(rfd),
+        wfd_(wfd),
+        spin_(spin),
+        what_(what),
+        staging_(kBuffer + 4),
+        rbuf_(kBuffer) {}
 
   void send(std::span<const std::byte> m) {
     const auto len = static_cast<uint32_t>(m.size());
     if (m.size() + 4 <= staging_.size()) [[likely]] {
       std::memcpy(staging_.data(), &len, 4);
-      std::memcpy(staging_.data() + 4, m.data(), m.size());
+      // An empty span's data() may be null, and memcpy from null is undefined even for 0 bytes.
+      if (!m.empty()) std::memcpy(staging_.data() + 4, m.data(), m.size());
       write_all(staging_.data(), m.size() + 4);
       return;
     }
@@ -45,7 +67,7 @@ class FramedStream {
     size_t left = 4 + m.size();
     int first = 0;
     while (left > 0) {
-      ssize_t w = ::writev(wfd_, iov + first, 2 - first);
+      ssize_t w = io_.writev(wfd_, iov + first, 2 - first);
       if (w < 0) {
         on_write_error();
         continue;
@@ -78,11 +100,11 @@ class FramedStream {
     }
     begin_ += 4;
     const size_t have = std::min<size_t>(end_ - begin_, len);
-    std::memcpy(buf.data(), rbuf_.data() + begin_, have);
+    if (have != 0) std::memcpy(buf.data(), rbuf_.data() + begin_, have);  // buf may be null
     begin_ += have;
     for (size_t got = have; got < len;) {
       // Large message: read straight into the caller's buffer.
-      ssize_t r = ::read(rfd_, buf.data() + got, len - got);
+      ssize_t r = io_.read(rfd_, buf.data() + got, len - got);
       if (r > 0) {
         got += static_cast<size_t>(r);
       } else if (r == 0) {
@@ -106,7 +128,7 @@ class FramedStream {
       begin_ = 0;
     }
     for (;;) {
-      ssize_t r = ::read(rfd_, rbuf_.data() + end_, rbuf_.size() - end_);
+      ssize_t r = io_.read(rfd_, rbuf_.data() + end_, rbuf_.size() - end_);
       if (r > 0) {
         end_ += static_cast<size_t>(r);
         return true;
@@ -118,7 +140,7 @@ class FramedStream {
 
   void write_all(const std::byte* p, size_t n) {
     while (n > 0) {
-      ssize_t w = ::write(wfd_, p, n);
+      ssize_t w = io_.write(wfd_, p, n);
       if (w < 0) {
         on_write_error();
         continue;
@@ -150,6 +172,7 @@ class FramedStream {
     throw_errno(fmt::format("write({})", what_));
   }
 
+  [[no_unique_address]] Io io_;
   int rfd_, wfd_;
   bool spin_;
   std::string what_;
