@@ -107,6 +107,16 @@ inline void check(std::span<const std::byte> got, uint64_t seq, size_t size) {
 
 // The first payload word of a paced message is its intended send time. The receiver reads it
 // and puts the pattern word back, so that the usual check covers every other byte.
+// Receives one message into rx and verifies it as message `seq` of `size` bytes.
+template <Channel Ch>
+std::span<const std::byte> recv_checked(Ch& ch, std::vector<std::byte>& rx, uint64_t seq,
+                                        size_t size) {
+  const size_t n = ch.recv(rx);
+  const std::span<const std::byte> got{rx.data(), n};
+  check(got, seq, size);
+  return got;
+}
+
 inline void stamp(std::span<std::byte> m, int64_t when) noexcept {
   std::memcpy(m.data() + kMessageHeaderSize, &when, 8);
 }

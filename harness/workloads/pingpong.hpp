@@ -15,8 +15,7 @@ PeerOutcome pingpong_a(Ch& ch, const PeerJob& job) {
   for (uint64_t seq = 0; seq < job.warmup; ++seq) {
     fill_message(tx, seq);
     ch.send(tx);
-    size_t n = ch.recv(rx);
-    check({rx.data(), n}, seq, job.size);
+    recv_checked(ch, rx, seq, job.size);
   }
   const Sampler sample(job, now_ns() - w0, out);
   const Usage u0 = Usage::now();
@@ -35,8 +34,7 @@ PeerOutcome pingpong_a(Ch& ch, const PeerJob& job) {
       check({rx.data(), n}, seq, job.size);
     } else {
       ch.send(tx);
-      size_t n = ch.recv(rx);
-      check({rx.data(), n}, seq, job.size);
+      recv_checked(ch, rx, seq, job.size);
     }
   }
   close_phase(out, u0, t0, i, job.size);
@@ -56,9 +54,7 @@ PeerOutcome pingpong_b(Ch& ch, const PeerJob& job) {
       u0 = Usage::now();
       t0 = now_ns();
     }
-    size_t n = ch.recv(rx);
-    std::span<const std::byte> got{rx.data(), n};
-    check(got, seq, job.size);
+    const auto got = recv_checked(ch, rx, seq, job.size);
     if (inject.any() && seq >= job.warmup) [[unlikely]]
       inject.apply(seq - job.warmup, t0);
     ch.send(got);  // echo the verified bytes unchanged

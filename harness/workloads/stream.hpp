@@ -41,9 +41,7 @@ PeerOutcome stream_b(Ch& ch, const PeerJob& job) {
   uint64_t seq = 0;
   Injection<Delay> inject(job);
   for (;; ++seq) {
-    size_t n = ch.recv(rx);
-    std::span<const std::byte> got{rx.data(), n};
-    check(got, seq, job.size);
+    const auto got = recv_checked(ch, rx, seq, job.size);
     if (seq == job.warmup) {
       first = now_ns();
       u0 = Usage::now();

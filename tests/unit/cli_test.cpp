@@ -4,18 +4,14 @@
 #include <gtest/gtest.h>
 
 #include "plan.hpp"
+#include "support/error_text.hpp"
 
 namespace ipcperf {
 namespace {
 
 template <class F>
 std::string usage_error(F&& f) {
-  try {
-    f();
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "";
+  return testing_support::error_text<UsageError>(f);
 }
 
 TEST(Cli, Sizes) {

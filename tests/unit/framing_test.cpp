@@ -184,6 +184,16 @@ struct Ends {
       : tx(-1, -1, spin, "fake-tx", FakeIo{&pipe}), rx(-1, -1, spin, "fake-rx", FakeIo{&pipe}) {
     pipe.max_chunk = max_chunk;
   }
+
+  // Every size of kSizes sent and received, one at a time, each byte checked.
+  void round_trip_every_size() {
+    std::vector<std::byte> buf(kMiB);
+    for (uint64_t seq = 0; seq < kSizes.size(); ++seq) {
+      tx.send(make(seq, kSizes[seq]));
+      const size_t n = rx.recv(buf);
+      ASSERT_EQ(wrong({buf.data(), n}, seq, kSizes[seq]), "");
+    }
+  }
 };
 
 class Chunked : public ::testing::TestWithParam<size_t> {};
@@ -237,12 +247,7 @@ TEST(Framing, EintrIsRetried) {
   Ends e(7, false);
   e.pipe.fail_every = 3;
   e.pipe.fail_errno = EINTR;
-  std::vector<std::byte> buf(kMiB);
-  for (uint64_t seq = 0; seq < kSizes.size(); ++seq) {
-    e.tx.send(make(seq, kSizes[seq]));
-    const size_t n = e.rx.recv(buf);
-    ASSERT_EQ(wrong({buf.data(), n}, seq, kSizes[seq]), "");
-  }
+  e.round_trip_every_size();
   EXPECT_GT(e.pipe.failures, 100U);
 }
 
@@ -251,12 +256,7 @@ TEST(Framing, EagainIsPolledWithSpin) {
   Ends e(64 * kK - 1, true);
   e.pipe.fail_every = 2;
   e.pipe.fail_errno = EAGAIN;
-  std::vector<std::byte> buf(kMiB);
-  for (uint64_t seq = 0; seq < kSizes.size(); ++seq) {
-    e.tx.send(make(seq, kSizes[seq]));
-    const size_t n = e.rx.recv(buf);
-    ASSERT_EQ(wrong({buf.data(), n}, seq, kSizes[seq]), "");
-  }
+  e.round_trip_every_size();
   EXPECT_GT(e.pipe.failures, 10U);
 }
 

@@ -24,6 +24,7 @@
 
 #include "ipcperf/message.hpp"
 #include "ipcperf/sys.hpp"
+#include "support/error_text.hpp"
 
 namespace ipcperf {
 namespace {
@@ -106,12 +107,7 @@ PeerJob job(uint64_t warmup, uint64_t messages, size_t size = 64) {
 // What a verification error says ("" when none was thrown).
 template <class F>
 std::string verification_error(F&& f) {
-  try {
-    f();
-  } catch (const VerificationError& e) {
-    return e.what();
-  }
-  return "";
+  return testing_support::error_text<VerificationError>(f);
 }
 bool has(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
@@ -450,6 +446,11 @@ class Injection : public ::testing::Test {
     RecordedDelay::progress = [&ch] { return std::pair{ch.received, ch.sent.size()}; };
   }
   static std::vector<RecordedDelay::Call>& calls() { return RecordedDelay::calls; }
+  // Watched, with n 64-byte messages queued, the last flagged last.
+  void load(Reliable& ch, uint64_t n) {
+    watch(ch);
+    for (uint64_t k = 0; k < n; ++k) ch.queue(msg(k, 64, k + 1 == n ? kFlagLast : 0));
+  }
 };
 
 TEST_F(Injection, TheDefaultSpinsAtLeastThatLong) {
@@ -469,8 +470,7 @@ TEST_F(Injection, NothingInjectedByDefault) {
 // none in the warm-up.
 TEST_F(Injection, PingpongDelaysEveryMeasuredMessageBeforeItsEcho) {
   Reliable ch;
-  watch(ch);
-  for (uint64_t k = 0; k < 11; ++k) ch.queue(msg(k, 64, k == 10 ? kFlagLast : 0));
+  load(ch, 11);
   PeerJob j = job(3, 8);
   j.inject_delay_ns = 250;
   detail::pingpong_b<Reliable, RecordedDelay>(ch, j);
@@ -485,8 +485,7 @@ TEST_F(Injection, PingpongDelaysEveryMeasuredMessageBeforeItsEcho) {
 // The stall comes once, at the measured message that is half-way by count, after its delay.
 TEST_F(Injection, StallOnceHalfWayByCount) {
   Reliable ch;
-  watch(ch);
-  for (uint64_t k = 0; k < 11; ++k) ch.queue(msg(k, 64, k == 10 ? kFlagLast : 0));
+  load(ch, 11);
   PeerJob j = job(3, 8);
   j.inject_delay_ns = 7;
   j.inject_stall_ns = 9'999;
