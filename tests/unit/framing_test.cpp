@@ -104,14 +104,19 @@ struct FakeIo {
     return static_cast<ssize_t>(k);
   }
 
+  // A write or writev that is to fail: errno is set.
+  static bool write_fails(FakePipe& f) {
+    if (f.write_errno != 0) {
+      errno = f.write_errno;
+      return true;
+    }
+    return f.fail_now();
+  }
+
   ssize_t write(int /*fd*/, const void* p, size_t n) const {
     FakePipe& f = *pipe;
     f.write_sizes.push_back(n);
-    if (f.write_errno != 0) {
-      errno = f.write_errno;
-      return -1;
-    }
-    if (f.fail_now()) return -1;
+    if (write_fails(f)) return -1;
     const size_t k = f.chunk(n);
     const auto* b = static_cast<const std::byte*>(p);
     f.bytes.insert(f.bytes.end(), b, b + k);
@@ -122,11 +127,7 @@ struct FakeIo {
   ssize_t writev(int /*fd*/, const iovec* iov, int count) const {
     FakePipe& f = *pipe;
     f.writev_counts.push_back(count);
-    if (f.write_errno != 0) {
-      errno = f.write_errno;
-      return -1;
-    }
-    if (f.fail_now()) return -1;
+    if (write_fails(f)) return -1;
     size_t total = 0;
     for (int i = 0; i < count; ++i) total += iov[i].iov_len;
     size_t left = f.chunk(total);
