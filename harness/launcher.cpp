@@ -36,6 +36,12 @@ void on_signal(int sig) {
   }
 }
 
+// The terminating signals the supervisor catches: each stops the run, which removes every IPC
+// object and exits 128 + N. SIGPIPE is ignored instead (a reader of stdout that quits makes the
+// table's writes fail with EPIPE; the result files are still written), and so is SIGXFSZ (a file
+// size limit makes the write fail with EFBIG, reported, the old file kept).
+constexpr int kCaughtSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM};
+
 constexpr size_t kStderrTail = 8192;
 
 struct Child {
@@ -97,8 +103,8 @@ pid_t spawn(const PeerLaunch& p, int ctl_child, int err_child, pid_t supervisor)
   if (pid > 0) return pid;
 
   // Child.
-  ::signal(SIGINT, SIG_DFL);
-  ::signal(SIGTERM, SIG_DFL);
+  for (int sig : kCaughtSignals) ::signal(sig, SIG_DFL);
+  ::signal(SIGXFSZ, SIG_DFL);
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the supervisor
   if (::getppid() != supervisor) ::_exit(127);
   auto die = [](const char* what) {
@@ -132,9 +138,9 @@ void install_interrupt_handler() {
   struct sigaction sa {};
   sa.sa_handler = on_signal;
   ::sigemptyset(&sa.sa_mask);
-  ::sigaction(SIGINT, &sa, nullptr);
-  ::sigaction(SIGTERM, &sa, nullptr);
-  ::sigaction(SIGHUP, &sa, nullptr);
+  for (int sig : kCaughtSignals) ::sigaction(sig, &sa, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  ::signal(SIGXFSZ, SIG_IGN);
 }
 
 bool interrupted() { return g_signal.load() != 0; }
@@ -301,8 +307,8 @@ class Session {
   }
 
   void send_go_when_ready() {
-    if (go_sent_ || !std::all_of(kids_.begin(), kids_.end(),
-                                 [](const Child& k) { return k.ready; }))
+    if (go_sent_ ||
+        !std::all_of(kids_.begin(), kids_.end(), [](const Child& k) { return k.ready; }))
       return;
     for (auto& k : kids_) {
       try {
@@ -334,8 +340,9 @@ class Session {
     }
     std::string why = k.report.error;
     if (why.empty()) {
-      why = !run_error_.empty() ? run_error_
-                                : fmt::format("peer {} {}", peers_[i].label, describe_status(status));
+      why = !run_error_.empty()
+                ? run_error_
+                : fmt::format("peer {} {}", peers_[i].label, describe_status(status));
     } else if (!run_error_.empty() && why != run_error_) {
       why = fmt::format("{}; {}", run_error_, why);
     }

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include <unistd.h>
 
@@ -21,6 +22,7 @@
 #include "ipcperf/objects.hpp"
 #include "ipcperf/wait.hpp"
 #include "launcher.hpp"
+#include "output_file.hpp"
 #include "peer.hpp"
 #include "plan.hpp"
 #include "registry.hpp"
@@ -62,15 +64,15 @@ std::function<void(const Progress&)> progress_bar(bool enabled) {
   };
 }
 
-// Writes one output file with `write`; false (and a line on stderr) when it could not.
+// Writes one output file with `write`, atomically (output_file.hpp); false (and a line on
+// stderr saying why, the old file left as it was) when it could not.
 template <class Write>
 bool write_output(const std::string& path, const RunOptions& opt, Write&& write) {
   if (path.empty()) return true;
-  std::ofstream f(path);
-  write(f);
-  f.flush();
-  if (!f) {
-    fmt::print(stderr, "ipcperf: could not write {}\n", path);
+  std::ostringstream text;
+  write(text);
+  if (const std::string error = write_file_atomically(path, text.str()); !error.empty()) {
+    fmt::print(stderr, "ipcperf: could not write {}: {}\n", path, error);
     return false;
   }
   if (!opt.quiet) fmt::print(stderr, "ipcperf: wrote {}\n", path);

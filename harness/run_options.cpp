@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "ipcperf/message.hpp"
+#include "output_file.hpp"
 #include "registry.hpp"
 #include "suites/suites.hpp"
 #include "workloads/workload.hpp"
@@ -21,17 +22,6 @@ namespace ipcperf {
 namespace {
 
 // Checks that `path` can be written, without leaving a file behind.
-void check_writable(const std::string& path, std::string_view option) {
-  if (path.empty()) return;
-  const bool existed = ::access(path.c_str(), F_OK) == 0;
-  std::ofstream f(path, std::ios::app);
-  if (!f) {
-    throw UsageError(fmt::format("{}: cannot write '{}': {}", option, path, std::strerror(errno)));
-  }
-  f.close();
-  if (!existed) std::remove(path.c_str());
-}
-
 // Checks that `dir` is (or can be created as) a writable directory, without creating it.
 void check_writable_dir(const std::string& dir, std::string_view option) {
   if (dir.empty()) return;
@@ -143,8 +133,8 @@ void resolve_channel(const RunArgs& a, RunOptions& o) {
     if (it == a.backend_params.end() || a.given.count(fmt::format("--{}", opt.flag)) == 0) continue;
     const std::string value = opt.normalize(it->second);
     if (value.empty()) {
-      throw UsageError(fmt::format("--{}: '{}' is not allowed: {}", opt.flag, it->second,
-                                   opt.allowed()));
+      throw UsageError(
+          fmt::format("--{}: '{}' is not allowed: {}", opt.flag, it->second, opt.allowed()));
     }
     o.backend_params[std::string(opt.flag)] = value;
   }
@@ -156,9 +146,15 @@ void resolve_outputs(const RunArgs& a, RunOptions& o) {
   o.out_hgrm = a.hgrm;
   o.quiet = a.quiet;
   o.wide = a.wide;
-  check_writable(o.out_json, "--out");
-  check_writable(o.out_csv, "--csv");
+  check_output_path(o.out_json, "--out");
+  check_output_path(o.out_csv, "--csv");
   check_writable_dir(o.out_hgrm, "--hgrm");
+  if (!o.out_json.empty() && !o.out_csv.empty() &&
+      std::filesystem::weakly_canonical(o.out_json) ==
+          std::filesystem::weakly_canonical(o.out_csv)) {
+    throw UsageError(fmt::format(
+        "--out and --csv name the same file '{}': the CSV would replace the JSON", o.out_csv));
+  }
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 // everything and cleans up, a stuck case times out.
 #include <algorithm>
 #include <chrono>
+#include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -16,6 +18,7 @@
 #include <mqueue.h>
 #include <signal.h>
 #include <sys/msg.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,8 +29,8 @@
 #include <nlohmann/json.hpp>
 
 #include "ipcperf/backend.hpp"
-#include "registry.hpp"
 #include "ipcperf/objects.hpp"
+#include "registry.hpp"
 
 namespace {
 
@@ -38,9 +41,15 @@ struct Outcome {
   std::string out, err;
 };
 
+// How the child starts, beyond its arguments.
+struct Setup {
+  rlim_t file_size_limit = RLIM_INFINITY;  // RLIMIT_FSIZE, with SIGXFSZ left ignored
+  bool stdout_reader_gone = false;         // stdout a pipe whose reader has closed it
+};
+
 class Proc {
  public:
-  explicit Proc(std::vector<std::string> args) {
+  explicit Proc(std::vector<std::string> args, Setup setup = {}) {
     args.insert(args.begin(), IPCPERF_BINARY);
     int o[2], e[2];
     EXPECT_EQ(::pipe(o), 0);
@@ -51,6 +60,17 @@ class Proc {
       ::dup2(e[1], 2);
       ::close(o[0]);
       ::close(e[0]);
+      if (setup.stdout_reader_gone) {
+        int gone[2];
+        if (::pipe(gone) != 0) ::_exit(126);
+        ::close(gone[0]);
+        ::dup2(gone[1], 1);
+      }
+      if (setup.file_size_limit != RLIM_INFINITY) {
+        ::signal(SIGXFSZ, SIG_IGN);
+        const rlimit lim{setup.file_size_limit, setup.file_size_limit};
+        if (::setrlimit(RLIMIT_FSIZE, &lim) != 0) ::_exit(126);
+      }
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());
       argv.push_back(nullptr);
@@ -86,7 +106,9 @@ class Proc {
   int out_ = -1, err_ = -1;
 };
 
-Outcome run(std::vector<std::string> args) { return Proc(std::move(args)).wait(); }
+Outcome run(std::vector<std::string> args, Setup setup = {}) {
+  return Proc(std::move(args), setup).wait();
+}
 
 std::vector<pid_t> children_of(pid_t pid) {
   std::ifstream f(fmt::format("/proc/{}/task/{}/children", pid, pid));
@@ -459,6 +481,108 @@ TEST_F(Cli, EveryBackendRunsAndLeavesNothing) {
 }
 
 // SIGINT in the middle of a case of each backend: peers gone, objects removed, exit 130.
+// ---- outputs (issue 10) ----------------------------------------------------------------------
+
+std::vector<std::string> short_run(const std::vector<std::string>& outputs) {
+  std::vector<std::string> args = {"run",     "--backends", "shm-spsc", "--workloads", "pingpong",
+                                   "--sizes", "64",         "--reps",   "1",           "--messages",
+                                   "200",     "--warmup",   "10",       "--no-floor",  "--quiet"};
+  args.insert(args.end(), outputs.begin(), outputs.end());
+  return args;
+}
+
+size_t line_count(const std::string& s) {
+  return static_cast<size_t>(std::count(s.begin(), s.end(), '\n'));
+}
+
+TEST_F(Cli, OutputsThatAreNotRegularFilesAreRefusedBeforeAnythingRuns) {
+  const std::string fifo = path("fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  struct Bad {
+    std::vector<std::string> args;
+    std::string says;
+  };
+  const std::vector<Bad> bad = {
+      {{"--out", fifo}, "is a FIFO, not a regular file"},  // opening it would wait for a reader
+      {{"--csv", "/dev/full"}, "is a device, not a regular file"},
+      {{"--out", dir_.string()}, "is a directory, not a regular file"},
+      {{"--out", path("no/such/dir/x.json")}, "does not exist"},
+      {{"--out", path("same.json"), "--csv", path("./same.json")}, "name the same file"},
+  };
+  for (const auto& b : bad) {
+    const auto r = run(short_run(b.args));
+    EXPECT_EQ(r.code, 2) << b.says << ": " << r.err;
+    EXPECT_NE(r.err.find(b.says), std::string::npos) << r.err;
+    EXPECT_EQ(line_count(r.err), 1U) << r.err;
+  }
+  EXPECT_FALSE(fs::exists(path("same.json")));
+}
+
+TEST_F(Cli, AFailedWriteKeepsTheOldFileAndSaysWhy) {
+  const std::string out = path("kept.json");
+  { std::ofstream(out) << "old results\n"; }
+  // A 4 KiB file size limit: the JSON (tens of KiB) cannot be written; EFBIG, not a signal.
+  const auto r = run(short_run({"--out", out}), {.file_size_limit = 4096});
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("could not write " + out + ": write: File too large"), std::string::npos)
+      << r.err;
+  std::ifstream f(out);
+  const std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "old results\n");
+  for (const auto& e : fs::directory_iterator(dir_)) {
+    EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos)
+        << "temporary file left: " << e.path();
+  }
+}
+
+TEST_F(Cli, AnOutputReplacesASymbolicLinkInsteadOfWritingThroughIt) {
+  const std::string victim = path("victim"), link = path("link.json");
+  { std::ofstream(victim) << "not ours\n"; }
+  ASSERT_EQ(::symlink(victim.c_str(), link.c_str()), 0);
+  const auto r = run(short_run({"--out", link}));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_FALSE(fs::is_symlink(link));
+  EXPECT_NO_THROW(load(link));
+  std::ifstream f(victim);
+  const std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "not ours\n");
+}
+
+TEST_F(Cli, AReaderOfStdoutThatQuitsStopsTheTableButNotTheFiles) {
+  const auto r = run(short_run({"--out", path("p.json"), "--csv", path("p.csv")}),
+                     {.stdout_reader_gone = true});
+  // Without --quiet the table is written to the closed pipe: EPIPE, not death by SIGPIPE.
+  std::vector<std::string> args = short_run({"--out", path("t.json")});
+  args.erase(std::find(args.begin(), args.end(), "--quiet"));
+  const auto t = run(args, {.stdout_reader_gone = true});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(t.code, 0) << "exit " << t.code << " (141 = SIGPIPE): " << t.err;
+  EXPECT_NO_THROW(load(dir_ / "t.json"));
+  EXPECT_TRUE(fs::exists(path("p.csv")));
+}
+
+// Every terminating signal the supervisor can catch ends the run like SIGINT: peers gone,
+// objects removed, exit 128 + N.
+TEST_F(Cli, EveryCatchableTerminatingSignalCleansUp) {
+  for (int sig : {SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM}) {
+    SCOPED_TRACE(strsignal(sig));
+    Proc p({"run", "--backends", "posix-mq", "--workloads", "stream", "--sizes", "64", "--reps",
+            "1", "--duration", "10s", "--no-floor", "--quiet"});
+    std::vector<pid_t> kids;
+    for (int i = 0; i < 500 && kids.size() < 2; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      kids = children_of(p.pid());
+    }
+    ::kill(p.pid(), sig);
+    const auto r = p.wait();
+    if (r.code == 0 && r.err.find("skipped") != std::string::npos) continue;  // no POSIX queues
+    EXPECT_EQ(r.code, 128 + sig) << r.err;
+    for (pid_t k : kids) EXPECT_NE(::kill(k, 0), 0) << "peer " << k << " survived";
+    EXPECT_TRUE(leftovers(p.pid()).empty())
+        << fmt::format("{}", fmt::join(leftovers(p.pid()), " "));
+  }
+}
+
 TEST_F(Cli, InterruptCleansUpEveryBackend) {
   for (const auto& name : ipcperf::backend_names()) {
     SCOPED_TRACE(name);
