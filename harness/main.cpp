@@ -4,6 +4,7 @@
 //   ipcperf env         the machine as a run sees it, and the warnings with what to do
 //   ipcperf clean       removes IPC objects left by ipcperf processes that died
 //   ipcperf peer ...    (hidden) one process of a case, spawned by `run` (protocol.hpp)
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -105,6 +106,20 @@ int report(const RunResult& result, const RunOptions& opt) {
   if (failed > 0) {
     fmt::print(stderr, "ipcperf: {} case{} failed (see the table)\n", failed,
                failed == 1 ? "" : "s");
+    return kExitFailed;
+  }
+  // A run whose every backend case was skipped (e.g. --sizes 1G: no backend takes it) measured
+  // nothing: say so, and do not exit 0.
+  const bool any_case =
+      std::any_of(result.cases.begin(), result.cases.end(),
+                  [](const CaseResult& c) { return c.spec.family != kFloorFamily; });
+  const bool measured = std::any_of(result.cases.begin(), result.cases.end(), [](const auto& c) {
+    return c.spec.family != kFloorFamily && c.status == CaseStatus::kOk;
+  });
+  if (any_case && !measured) {
+    fmt::print(
+        stderr,
+        "ipcperf: nothing was measured: every case was skipped (the table and the JSON say why)\n");
     return kExitFailed;
   }
   return kExitOk;

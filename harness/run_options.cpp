@@ -21,6 +21,13 @@ namespace ipcperf {
 
 namespace {
 
+// The bounds of the numbers a run takes (a larger value is a typo, or would overflow a deadline
+// or exhaust memory before anything is measured).
+constexpr int kMaxReps = 100'000;
+constexpr uint64_t kMaxWarmup = 1'000'000'000;
+constexpr uint64_t kMaxSampleEvery = uint64_t{1} << 20;
+constexpr double kMaxTimeoutS = 86'400;  // a day
+
 // Checks that `path` can be written, without leaving a file behind.
 // Checks that `dir` is (or can be created as) a writable directory, without creating it.
 void check_writable_dir(const std::string& dir, std::string_view option) {
@@ -90,6 +97,9 @@ void resolve_cases(const RunArgs& a, const Suite& suite, RunOptions& o) {
 void resolve_measurement(const RunArgs& a, const Suite& suite, RunOptions& o) {
   auto given = [&](const char* name) { return a.given.count(name) > 0; };
   o.reps = given("--reps") ? a.reps : suite.reps;
+  if (o.reps < 1 || o.reps > kMaxReps) {
+    throw UsageError(fmt::format("--reps: {} is out of range: 1 to {}", o.reps, kMaxReps));
+  }
   o.duration_ns = suite.duration_ns;
   if (given("--messages")) {
     o.messages = parse_count(a.messages, "--messages");
@@ -105,9 +115,19 @@ void resolve_measurement(const RunArgs& a, const Suite& suite, RunOptions& o) {
     if (o.min_time_ns < 0) throw UsageError("--min-time: must not be negative");
   }
   o.warmup = given("--warmup") ? parse_count(a.warmup, "--warmup") : suite.warmup;
+  if (o.warmup > kMaxWarmup) {
+    throw UsageError(fmt::format("--warmup: {} is out of range: 0 to {}", o.warmup, kMaxWarmup));
+  }
   o.sample_everys.clear();
-  for (const auto& v : split_list(a.sample_every, "--sample-every"))
-    o.sample_everys.push_back(static_cast<uint32_t>(parse_count(v, "--sample-every")));
+  for (const auto& v : split_list(a.sample_every, "--sample-every")) {
+    const uint64_t every = parse_count(v, "--sample-every");
+    if (every > kMaxSampleEvery) {
+      throw UsageError(
+          fmt::format("--sample-every: '{}' is out of range: 0 (none) or a power of two up to {}",
+                      v, kMaxSampleEvery));
+    }
+    o.sample_everys.push_back(static_cast<uint32_t>(every));
+  }
   o.sample_every = o.sample_everys.front();
   o.sample_auto = !given("--sample-every");
   if (given("--inject-delay"))
@@ -116,6 +136,10 @@ void resolve_measurement(const RunArgs& a, const Suite& suite, RunOptions& o) {
     o.inject_stall_ns = parse_duration_ns(a.inject_stall, "--inject-stall");
   o.seed = given("--seed") ? parse_count(a.seed, "--seed") : std::random_device{}();
   o.timeout_s = a.timeout;
+  if (!(o.timeout_s > 0) || o.timeout_s > kMaxTimeoutS) {  // also NaN and inf
+    throw UsageError(fmt::format("--timeout: {} is out of range: seconds above 0, at most {}",
+                                 a.timeout, kMaxTimeoutS));
+  }
   o.floor = !a.no_floor;
 }
 

@@ -1,8 +1,6 @@
 // floor/cacheline: the round trip of one cache line bounced between the two pinned CPUs, in two
 // processes through POSIX shared memory: no IPC mechanism can beat it. A stores an odd value and
 // waits for B's even answer; B turns every odd value v into v + 1.
-#include "floors/floor.hpp"
-
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
@@ -15,9 +13,10 @@
 
 #include <fmt/format.h>
 
+#include "floors/floor.hpp"
+#include "ipcperf/objects.hpp"
 #include "ipcperf/shm.hpp"
 #include "ipcperf/wait.hpp"
-#include "ipcperf/objects.hpp"
 #include "runner.hpp"
 #include "workloads/common.hpp"
 #include "workloads/workload.hpp"

@@ -16,8 +16,11 @@
 
 namespace ipcperf {
 
+// The family of every floor row (CaseSpec::family): what is not a backend's case.
+inline constexpr std::string_view kFloorFamily = "floor";
+
 struct FloorInfo {
-  std::string_view name;     // "cacheline": rows floor/cacheline[/size:N], peers' part floor-cacheline
+  std::string_view name;  // "cacheline": rows floor/cacheline[/size:N], peers' part floor-cacheline
   std::string_view summary;  // one line for `ipcperf list` and the table's notes
   bool first = false;        // planned before the backends' cases (else after them)
 };

@@ -33,7 +33,7 @@ PlannedCase Floor::row(size_t size, bool sized) const {
   c.spec.name = sized ? fmt::format("floor/{}/size:{}", info().name, size)
                       : fmt::format("floor/{}", info().name);
   c.spec.kind = part();
-  c.spec.family = "floor";
+  c.spec.family = kFloorFamily;
   c.spec.size = size;
   return c;
 }

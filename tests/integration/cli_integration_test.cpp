@@ -561,6 +561,15 @@ TEST_F(Cli, AReaderOfStdoutThatQuitsStopsTheTableButNotTheFiles) {
   EXPECT_TRUE(fs::exists(path("p.csv")));
 }
 
+TEST_F(Cli, ARunThatMeasuredNothingSaysSoAndFails) {
+  // No backend takes 1 GiB messages: every case is skipped (with --backends all, not an error).
+  const auto r = run({"run", "--backends", "all", "--workloads", "pingpong", "--sizes", "1G",
+                      "--reps", "1", "--no-floor", "--quiet", "--out", path("none.json")});
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("nothing was measured: every case was skipped"), std::string::npos) << r.err;
+  EXPECT_NO_THROW(load(dir_ / "none.json")) << "the skipped rows are still written";
+}
+
 // Every terminating signal the supervisor can catch ends the run like SIGINT: peers gone,
 // objects removed, exit 128 + N.
 TEST_F(Cli, EveryCatchableTerminatingSignalCleansUp) {

@@ -26,6 +26,8 @@ RunArgs args(std::initializer_list<std::pair<const char*, std::string>> given) {
     if (o == "--suite") a.suite = value;
     if (o == "--rate") a.rate = value;
     if (o == "--reps") a.reps = std::stoi(value);
+    if (o == "--warmup") a.warmup = value;
+    if (o == "--timeout") a.timeout = std::stod(value);
     if (o.substr(0, 2) == "--" && o.find("nodelay") != std::string_view::npos)
       a.backend_params[std::string(o.substr(2))] = value;
   }
@@ -120,6 +122,35 @@ TEST(RunOptions, BadValuesAreOneClearLine) {
   EXPECT_NE(usage_error(args({{"--wait", "nap"}})).find("'nap'"), std::string::npos);
   EXPECT_NE(usage_error(args({{"--rate", "0"}})).find("between 1 and 100M"), std::string::npos);
   EXPECT_NE(usage_error(args({{"--rate", "200M"}})).find("between 1 and 100M"), std::string::npos);
+}
+
+// Numbers out of range: one line with the limit, never a silent wrap (4294967296 once became 0)
+// or an overflowing deadline.
+TEST(RunOptions, NumbersOutOfRangeSayTheLimit) {
+  struct Bad {
+    const char* option;
+    std::string value, says;
+  };
+  const std::vector<Bad> bad = {
+      {"--sample-every", "4294967296", "--sample-every: '4294967296' is out of range"},
+      {"--sample-every", "4294967360", "up to 1048576"},
+      {"--reps", "2000000000", "--reps: 2000000000 is out of range: 1 to 100000"},
+      {"--reps", "0", "--reps: 0 is out of range"},
+      {"--timeout", "inf", "--timeout: inf is out of range"},
+      {"--timeout", "1e10", "at most 86400"},
+      {"--timeout", "nan", "--timeout"},
+      {"--warmup", "2000M", "--warmup: 2000000000 is out of range: 0 to 1000000000"},
+  };
+  for (const auto& b : bad) {
+    const std::string e = usage_error(args({{b.option, b.value}}));
+    EXPECT_NE(e.find(b.says), std::string::npos) << b.option << " " << b.value << ": " << e;
+  }
+  EXPECT_EQ(usage_error(args({{"--sample-every", "1048576"},
+                              {"--reps", "100000"},
+                              {"--timeout", "86400"},
+                              {"--warmup", "1000M"}})),
+            "")
+      << "the limits themselves are allowed";
 }
 
 }  // namespace
