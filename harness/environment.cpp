@@ -448,6 +448,9 @@ nlohmann::json collect_context(const RunOptions& opt) {
   } else {
     c["measured_duration_s"] = static_cast<double>(opt.duration_ns) / 1e9;
   }
+  // Faults injected by the self-check options: 0 = none. A run with any is not a measurement of
+  // the backends (the table and the warnings say so too).
+  c["injected_faults"] = {{"delay_ns", opt.inject_delay_ns}, {"stall_ns", opt.inject_stall_ns}};
   c["backends"] = registry_context();
   return c;
 }
@@ -548,6 +551,13 @@ void warn_machine(const nlohmann::json& ctx, std::vector<std::string>& w) {
 
 // The run: unpinned peers, long runs on CPUs that are not isolated.
 void warn_run(const nlohmann::json& ctx, const RunOptions& opt, std::vector<std::string>& w) {
+  if (opt.inject_delay_ns > 0 || opt.inject_stall_ns > 0) {
+    w.push_back(fmt::format(
+        "this run injects faults (receiver delay {} ns per message, one stall of {} ns): its "
+        "figures are a self-check of the measurement, not the backends' performance "
+        "(context.injected_faults)",
+        opt.inject_delay_ns, opt.inject_stall_ns));
+  }
   if (!opt.cpus.pinned) {
     w.push_back(
         "--cpus none: the scheduler places and moves the peers, so results vary more; pin with "
@@ -614,16 +624,16 @@ void write_cpu_and_placement(const nlohmann::json& env, const EnvWriter& out) {
   if (env.contains("pinned_cpus") && env["pinned_cpus"].is_array() && !env["pinned_cpus"].empty()) {
     for (const auto& p : env["pinned_cpus"]) {
       out.line(fmt::format("CPU {} (peer {})", p["cpu"].dump(), p.value("role", "?")),
-           fmt::format("core {}, package {}, NUMA node {}, siblings {}, governor {}, "
-                       "isolated {}",
-                       str(p, "core_id"), str(p, "package_id"), str(p, "numa_node"),
-                       str(p, "thread_siblings"), str(p, "governor"), str(p, "isolated")));
+               fmt::format("core {}, package {}, NUMA node {}, siblings {}, governor {}, "
+                           "isolated {}",
+                           str(p, "core_id"), str(p, "package_id"), str(p, "numa_node"),
+                           str(p, "thread_siblings"), str(p, "governor"), str(p, "isolated")));
     }
   } else {
     out.line("pinned", "no: the scheduler places the peers");
   }
   out.line("SMT siblings",
-       env.value("smt_siblings", false) ? "yes: the two peers share one core" : "no");
+           env.value("smt_siblings", false) ? "yes: the two peers share one core" : "no");
   out.line("suggested --cpus", str(env, "suggested_cpus"));
 }
 
@@ -632,24 +642,24 @@ void write_system(const nlohmann::json& env, const EnvWriter& out) {
   out.line("governor", str(env, "governor"));
   out.line("cpufreq driver", str(env, "cpufreq_driver"));
   out.line("boost/turbo", str(env, "boost") + (str(env, "boost_source") == kUnknown
-                                               ? std::string()
-                                               : " (" + str(env, "boost_source") + ")"));
+                                                   ? std::string()
+                                                   : " (" + str(env, "boost_source") + ")"));
   out.line("MHz (cpuinfo)", str(env, "mhz_per_cpu"));
 
   out.section("Kernel");
   out.line("kernel", str(env, "kernel"));
-  out.line("idle driver",
-       fmt::format("{} (governor {})", str(env, "cpuidle_driver"), str(env, "cpuidle_governor")));
-  out.line("isolated CPUs",
-       fmt::format("{} (isolcpus: {})", str(env, "isolated_cpus"), str(env, "cmdline_isolcpus")));
+  out.line("idle driver", fmt::format("{} (governor {})", str(env, "cpuidle_driver"),
+                                      str(env, "cpuidle_governor")));
+  out.line("isolated CPUs", fmt::format("{} (isolcpus: {})", str(env, "isolated_cpus"),
+                                        str(env, "cmdline_isolcpus")));
   out.line("nohz_full CPUs", fmt::format("{} (nohz_full: {})", str(env, "nohz_full_cpus"),
-                                     str(env, "cmdline_nohz_full")));
+                                         str(env, "cmdline_nohz_full")));
   out.line("rcu_nocbs", str(env, "cmdline_rcu_nocbs"));
   out.line("irqaffinity", str(env, "cmdline_irqaffinity"));
   if (env.contains("load_avg") && env["load_avg"].is_array() && env["load_avg"].size() == 3) {
     out.line("load average",
-         fmt::format("{:.2f} {:.2f} {:.2f}", env["load_avg"][0].get<double>(),
-                     env["load_avg"][1].get<double>(), env["load_avg"][2].get<double>()));
+             fmt::format("{:.2f} {:.2f} {:.2f}", env["load_avg"][0].get<double>(),
+                         env["load_avg"][1].get<double>(), env["load_avg"][2].get<double>()));
   } else {
     out.line("load average", kUnknown);
   }
@@ -657,11 +667,11 @@ void write_system(const nlohmann::json& env, const EnvWriter& out) {
   out.section("Virtualization");
   out.line("virtualization", str(env, "virtualization"));
   out.line("DMI vendor, product",
-       fmt::format("{}, {}", str(env, "dmi_sys_vendor"), str(env, "dmi_product_name")));
+           fmt::format("{}, {}", str(env, "dmi_sys_vendor"), str(env, "dmi_product_name")));
 
   out.section("Build");
   out.line("ipcperf", fmt::format("{} (git {}, {} build)", str(env, "ipcperf_version"),
-                              str(env, "git_revision"), str(env, "build_type")));
+                                  str(env, "git_revision"), str(env, "build_type")));
   out.line("compiler", str(env, "compiler"));
   out.line("flags", str(env, "compiler_flags"));
 

@@ -282,6 +282,24 @@ void write_column_notes(const Notes& n, const Shown& shown, std::ostream& os) {
   }
 }
 
+// A self-check run (--inject-delay/--inject-stall) says so first: its rows are not measurements
+// of the backends.
+void write_injected_note(const nlohmann::json& context, std::ostream& os) {
+  const auto it = context.find("injected_faults");
+  if (it == context.end() || !it->is_object()) return;
+  const double delay = it->value("delay_ns", 0.0), stall = it->value("stall_ns", 0.0);
+  if (delay <= 0 && stall <= 0) return;
+  std::string what;
+  if (delay > 0) what = fmt::format("waits {} per message", format_time_ns(delay));
+  if (stall > 0) {
+    what += fmt::format("{}stalls once for {}", what.empty() ? "" : " and ", format_time_ns(stall));
+  }
+  os << fmt::format(
+      "  INJECTED FAULTS: the receiver {}: a self-check of the measurement, not the backends' "
+      "performance\n",
+      what);
+}
+
 void write_row_notes(const Notes& n, std::ostream& os) {
   if (n.paced) {
     os << "  paced: open loop at the offered rate; the times are each repetition's mean one-way "
@@ -474,6 +492,7 @@ void write_table(const RunResult& r, std::ostream& os, const TableOptions& opt) 
 
   if (notes.repetitions.empty()) return;  // nothing measured, nothing to explain
   std::ostringstream text;
+  write_injected_note(r.context, text);
   write_column_notes(notes, shown, text);
   write_row_notes(notes, text);
   write_unstable_notes(notes, text);

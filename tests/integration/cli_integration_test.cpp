@@ -657,6 +657,13 @@ TEST_F(Cli, InjectedDelayShiftsTheMedianByTheDelay) {
   const Rows zero = run_with("0", "d0.json");
   const Rows d20 = run_with("20us", "d20.json");
   const Rows d40 = run_with("40us", "d40.json");
+  // The run says that it injected, in its context and warnings; the one without does not.
+  const auto ctx20 = load(dir_ / "d20.json")["context"];
+  EXPECT_EQ(ctx20["injected_faults"]["delay_ns"], 20'000) << ctx20.dump(1);
+  EXPECT_NE(ctx20["warnings"].dump().find("this run injects faults"), std::string::npos);
+  const auto ctx0 = load(dir_ / "d0.json")["context"];
+  EXPECT_EQ(ctx0["injected_faults"]["delay_ns"], 0);
+  EXPECT_EQ(ctx0["warnings"].dump().find("injects faults"), std::string::npos);
   ASSERT_EQ(zero.p50.size(), 7U);
   ASSERT_EQ(d20.p50.size(), 7U);
   ASSERT_EQ(d40.p50.size(), 7U);

@@ -831,6 +831,27 @@ TEST(TableDefault, WideShowsEveryColumnAndNoHiddenNote) {
   EXPECT_NE(text.find("min, max: the extremes"), std::string::npos) << text;
 }
 
+TEST(TableDefault, InjectedFaultsAreSaidFirst) {
+  RunResult r = make_run();
+  EXPECT_EQ(table_of(r).find("INJECTED"), std::string::npos) << "none without the context field";
+  r.context["injected_faults"] = {{"delay_ns", 0}, {"stall_ns", 0}};
+  EXPECT_EQ(table_of(r).find("INJECTED"), std::string::npos) << "none when both are 0";
+  r.context["injected_faults"] = {{"delay_ns", 20000}, {"stall_ns", 5000000}};
+  for (const bool wide : {true, false}) {
+    const std::string text = unwrapped(table_of(r, false, wide));
+    const auto lines = lines_of(text);
+    const auto first_note = std::find_if(lines.begin(), lines.end(), [](const std::string& l) {
+      return l.rfind("  ", 0) == 0 && l.size() > 2 && l[2] != ' ';
+    });
+    ASSERT_NE(first_note, lines.end()) << text;
+    EXPECT_EQ(first_note->rfind("  INJECTED FAULTS: the receiver waits 20.0 µs per message and "
+                                "stalls once for 5.00 ms",
+                                0),
+              0U)
+        << text;
+  }
+}
+
 TEST(TableDefault, FloorsAreFoundByWhatTheyBoundNotByName) {
   RunResult r = make_run();
   r.cases[0].spec.name = "floor/renamed";
