@@ -12,7 +12,8 @@ JSON is byte-identical (SVG, PDF; PNG too).
 - Sizes: a 3.3-inch column ("single") and a 7-inch page ("double"), fonts 8 and 9 pt.
 - No titles: captions belong to the paper; plot.py --titles adds them for slides.
 - PDF: TrueType fonts embedded (pdf.fonttype 42), no creation date; SVG: fixed hash salt, no
-  date. So the same input gives the same bytes.
+  date; PNG: no time chunk. One layout for all formats (save: measured once on Agg, then
+  frozen). So the same input gives the same bytes, whichever other formats a run writes.
 """
 
 from __future__ import annotations
