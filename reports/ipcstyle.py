@@ -12,7 +12,8 @@ JSON is byte-identical (SVG, PDF; PNG too).
 - Sizes: a 3.3-inch column ("single") and a 7-inch page ("double"), fonts 8 and 9 pt.
 - No titles: captions belong to the paper; plot.py --titles adds them for slides.
 - PDF: TrueType fonts embedded (pdf.fonttype 42), no creation date; SVG: fixed hash salt, no
-  date. So the same input gives the same bytes.
+  date; PNG: no time chunk. One layout for all formats (save: measured once on Agg, then
+  frozen). So the same input gives the same bytes, whichever other formats a run writes.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ if not os.environ.get("MPLBACKEND"):
 from matplotlib import ticker  # noqa: E402  (after the backend choice)
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.layout_engine import PlaceHolderLayoutEngine  # noqa: E402
 
 from ipcdata import sig  # noqa: E402  (the one rounding rule of figures and tables)
 
@@ -398,11 +400,29 @@ METADATA = {
 FORMATS = ("pdf", "svg", "png")
 
 
+def freeze_layout(fig) -> None:
+    """Runs the figure's layout once on the Agg canvas, then keeps it: every format is drawn
+    from these positions. Otherwise constrained layout runs again on each savefig, measured by
+    that format's renderer and starting from where the previous save left the axes, so a
+    file's bytes would depend on which formats were written before it (issue 10, item 11).
+    Idempotent: a figure already frozen is left alone."""
+    engine = fig.get_layout_engine()
+    if engine is None or isinstance(engine, PlaceHolderLayoutEngine):
+        return
+    if not isinstance(fig.canvas, FigureCanvasAgg):
+        FigureCanvasAgg(fig)
+    fig.canvas.draw()
+    fig.set_layout_engine("none")
+
+
 def save(fig, stem: str, formats, dpi: int | None = None) -> list:
     """Writes fig as stem.<format> for each format; returns the paths. Deterministic bytes:
-    fixed SVG hash salt, no dates, and SOURCE_DATE_EPOCH pinned (fontTools stamps the
+    one layout for every format, measured on Agg before the first is written (see
+    freeze_layout), so a file is the same whichever other formats are asked for and in which
+    order; fixed SVG hash salt, no dates, and SOURCE_DATE_EPOCH pinned (fontTools stamps the
     embedded font subset with it) unless the caller set one."""
     os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
+    freeze_layout(fig)
     paths = []
     for fmt in formats:
         path = f"{stem}.{fmt}"
