@@ -1,5 +1,6 @@
 #include "ipcperf/sys.hpp"
 
+#include <cerrno>
 #include <cstring>
 
 #include <fcntl.h>
@@ -18,13 +19,18 @@ std::string errno_name(int err) {
 namespace {
 std::string describe(int err, std::string_view call, std::string_view hint) {
   std::string s = fmt::format("{}: {} ({})", call, std::strerror(err), errno_name(err));
+  if (hint.empty() && err == EMFILE) {
+    hint = "this process may open no more descriptors: raise the limit with ulimit -n";
+  } else if (hint.empty() && err == ENFILE) {
+    hint = "the system's file table is full (fs.file-max)";
+  }
   if (!hint.empty()) fmt::format_to(std::back_inserter(s), "; {}", hint);
   return s;
 }
 }  // namespace
 
 SystemError::SystemError(int err, std::string_view call, std::string_view hint)
-    : std::system_error(err, std::generic_category(), describe(err, call, hint)) {}
+    : std::runtime_error(describe(err, call, hint)), err_(err) {}
 
 void throw_errno(std::string_view call, std::string_view hint) {
   throw SystemError(errno, call, hint);

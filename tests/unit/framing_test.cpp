@@ -19,6 +19,7 @@
 
 #include <sys/uio.h>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "ipcperf/sys.hpp"
@@ -283,6 +284,17 @@ TEST(Framing, SpinWaitsForTheRestOfAFrame) {
 }
 
 // Without spin, EAGAIN is an error like any other (a blocking descriptor never returns it).
+// A system error says strerror once, names the errno, and tells what to raise for EMFILE.
+TEST(SystemErrorText, StrerrorOnceAndTheLimitForEmfile) {
+  const std::string eagain = SystemError(EAGAIN, "read(x)").what();
+  EXPECT_EQ(eagain, fmt::format("read(x): {} (EAGAIN)", std::strerror(EAGAIN)));
+  const std::string emfile = SystemError(EMFILE, "open(y)").what();
+  EXPECT_NE(emfile.find("ulimit -n"), std::string::npos) << emfile;
+  EXPECT_EQ(SystemError(EMFILE, "open(y)", "own hint").what(),
+            fmt::format("open(y): {} (EMFILE); own hint", std::strerror(EMFILE)));
+  EXPECT_EQ(SystemError(EMFILE, "open(y)").error(), EMFILE);
+}
+
 TEST(Framing, EagainWithoutSpinIsAnError) {
   Ends e(kUnlimited, false);
   e.pipe.empty_errno = EAGAIN;
@@ -291,7 +303,7 @@ TEST(Framing, EagainWithoutSpinIsAnError) {
     e.rx.recv(buf);
     FAIL() << "recv returned";
   } catch (const SystemError& err) {
-    EXPECT_EQ(err.code().value(), EAGAIN);
+    EXPECT_EQ(err.error(), EAGAIN);
     EXPECT_NE(std::string(err.what()).find("read(fake-rx)"), std::string::npos) << err.what();
   }
   e.pipe.write_errno = EAGAIN;

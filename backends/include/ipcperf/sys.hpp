@@ -15,9 +15,15 @@ namespace ipcperf {
 std::string errno_name(int err);
 
 // Thrown for a failed system call: what() is "call(args): strerror (ENAME)[; hint]".
-class SystemError : public std::system_error {
+// "call: strerror (ENAME); hint" once (std::system_error would append strerror a second time).
+// EMFILE/ENFILE add the limit to raise when no hint is given.
+class SystemError : public std::runtime_error {
  public:
   SystemError(int err, std::string_view call, std::string_view hint = {});
+  [[nodiscard]] int error() const noexcept { return err_; }
+
+ private:
+  int err_;
 };
 
 // Thrown when the other endpoint of a channel is gone (closed, exited or killed).
