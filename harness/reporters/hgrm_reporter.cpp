@@ -3,12 +3,14 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <ostream>
+#include <sstream>
 #include <stdexcept>
 #include <system_error>
 
 #include <fmt/format.h>
+
+#include "output_file.hpp"
 
 namespace ipcperf {
 
@@ -82,7 +84,7 @@ std::vector<std::string> write_hgrm_files(const RunResult& r, const std::string&
   for (const auto& c : r.cases) {
     if (c.latency.count() == 0) continue;
     const std::string path = (std::filesystem::path(dir) / hgrm_file_name(c.spec.name)).string();
-    std::ofstream f(path);
+    std::ostringstream f;
     const std::string what =
         c.spec.kind == "pingpong" ? "round-trip latency" : fmt::format("{} latency", c.spec.kind);
     write_hgrm(c.latency, f,
@@ -90,8 +92,10 @@ std::vector<std::string> write_hgrm_files(const RunResult& r, const std::string&
                            "(ns / {:.0f}), {} significant digits",
                            c.spec.name, what, c.sampling.empty() ? "" : " (" + c.sampling + ")",
                            kHgrmUnitRatio, c.latency.significant_digits()));
-    f.close();
-    if (!f) throw std::runtime_error(fmt::format("--hgrm: could not write '{}'", path));
+    // Whole or not at all, like --out and --csv (output_file.hpp).
+    if (const std::string error = write_file_atomically(path, f.str()); !error.empty()) {
+      throw std::runtime_error(fmt::format("--hgrm: could not write '{}': {}", path, error));
+    }
     written.push_back(path);
   }
   return written;

@@ -117,6 +117,16 @@ std::vector<pid_t> children_of(pid_t pid) {
   return out;
 }
 
+// The children of `pid` once there are at least `n` (or what there is after 5 s).
+std::vector<pid_t> wait_for_children(pid_t pid, size_t n) {
+  std::vector<pid_t> kids;
+  for (int i = 0; i < 500 && kids.size() < n; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    kids = children_of(pid);
+  }
+  return kids;
+}
+
 nlohmann::json load(const fs::path& p) {
   std::ifstream f(p);
   return nlohmann::json::parse(f);
@@ -375,11 +385,7 @@ TEST_F(Cli, KilledPeerFailsOnlyItsCase) {
   Proc p({"run", "--backends", "shm-spsc,pipe", "--workloads", "pingpong", "--sizes", "64",
           "--reps", "1", "--duration", "1.5s", "--warmup", "100", "--no-floor", "--seed", "3",
           "--out", path("k.json")});
-  std::vector<pid_t> kids;
-  for (int i = 0; i < 500 && kids.size() < 2; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    kids = children_of(p.pid());
-  }
+  std::vector<pid_t> kids = wait_for_children(p.pid(), 2);
   ASSERT_EQ(kids.size(), 2U) << "peers of the first case did not appear";
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // mid-run
   ::kill(kids[1], SIGKILL);
@@ -406,11 +412,7 @@ TEST_F(Cli, KilledPeerFailsOnlyItsCase) {
 TEST_F(Cli, InterruptStopsPeersAndRemovesObjects) {
   Proc p({"run", "--backends", "shm-spsc", "--workloads", "pingpong", "--sizes", "64", "--reps",
           "3", "--duration", "5s", "--no-floor", "--quiet"});
-  std::vector<pid_t> kids;
-  for (int i = 0; i < 500 && kids.size() < 2; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    kids = children_of(p.pid());
-  }
+  std::vector<pid_t> kids = wait_for_children(p.pid(), 2);
   ASSERT_EQ(kids.size(), 2U);
   ::kill(p.pid(), SIGINT);
   auto r = p.wait();
@@ -577,11 +579,7 @@ TEST_F(Cli, EveryCatchableTerminatingSignalCleansUp) {
     SCOPED_TRACE(strsignal(sig));
     Proc p({"run", "--backends", "posix-mq", "--workloads", "stream", "--sizes", "64", "--reps",
             "1", "--duration", "10s", "--no-floor", "--quiet"});
-    std::vector<pid_t> kids;
-    for (int i = 0; i < 500 && kids.size() < 2; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      kids = children_of(p.pid());
-    }
+    const std::vector<pid_t> kids = wait_for_children(p.pid(), 2);
     ::kill(p.pid(), sig);
     const auto r = p.wait();
     if (r.code == 0 && r.err.find("skipped") != std::string::npos) continue;  // no POSIX queues
@@ -597,11 +595,7 @@ TEST_F(Cli, InterruptCleansUpEveryBackend) {
     SCOPED_TRACE(name);
     Proc p({"run", "--backends", name, "--workloads", "stream", "--sizes", "64", "--reps", "1",
             "--duration", "10s", "--no-floor", "--quiet"});
-    std::vector<pid_t> kids;
-    for (int i = 0; i < 500 && kids.empty(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      kids = children_of(p.pid());
-    }
+    std::vector<pid_t> kids = wait_for_children(p.pid(), 1);
     std::this_thread::sleep_for(std::chrono::milliseconds(150));  // peers attached, data flowing
     kids = children_of(p.pid());
     ::kill(p.pid(), SIGINT);
