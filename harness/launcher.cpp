@@ -4,6 +4,8 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <string>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -43,6 +45,15 @@ void on_signal(int sig) {
 constexpr int kCaughtSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM};
 
 constexpr size_t kStderrTail = 8192;
+
+// The state letter of /proc/<pid>/stat ('R', 'S', 'T' stopped, ...), '?' when unreadable.
+char process_state(pid_t pid) {
+  std::ifstream f(fmt::format("/proc/{}/stat", pid));
+  std::string line;
+  if (!std::getline(f, line)) return '?';
+  const size_t paren = line.rfind(')');  // the command name may hold spaces and parentheses
+  return paren != std::string::npos && paren + 2 < line.size() ? line[paren + 2] : '?';
+}
 
 struct Child {
   pid_t pid = -1;
@@ -239,10 +250,21 @@ class Session {
     send_go_when_ready();
   }
 
+  // Names the peers not done; a stopped one (SIGSTOP, a debugger) is named as the culprit, since
+  // the other then only waits for it.
   std::string timeout_message() const {
-    std::string waiting;
+    std::string waiting, stopped;
     for (size_t i = 0; i < kids_.size(); ++i) {
-      if (!kids_[i].done()) waiting += (waiting.empty() ? "" : ", ") + peers_[i].label;
+      if (kids_[i].done()) continue;
+      waiting += (waiting.empty() ? "" : ", ") + peers_[i].label;
+      const char state = process_state(kids_[i].pid);
+      if (state == 'T' || state == 't') stopped += (stopped.empty() ? "" : ", ") + peers_[i].label;
+    }
+    if (!stopped.empty()) {
+      return fmt::format(
+          "timed out after {} s (--timeout): peer {} is stopped (SIGSTOP or a debugger), the other "
+          "waited for it",
+          timeout_s_, stopped);
     }
     return fmt::format(
         "timed out after {} s (--timeout) waiting for peer {}{}; a peer is stuck or the case "

@@ -437,6 +437,27 @@ TEST_F(Cli, StuckCaseTimesOut) {
   EXPECT_TRUE(timed_out) << j.dump(1);
 }
 
+// A peer stopped with SIGSTOP: the timeout names it, not both (the other only waits for it).
+TEST_F(Cli, TheTimeoutNamesTheStoppedPeer) {
+  Proc p({"run", "--backends", "pipe", "--workloads", "pingpong", "--sizes", "64", "--reps", "1",
+          "--duration", "30s", "--timeout", "1", "--no-floor", "--quiet", "--out",
+          path("stop.json")});
+  const std::vector<pid_t> kids = wait_for_children(p.pid(), 2);
+  ASSERT_EQ(kids.size(), 2U);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // past the handshake
+  ASSERT_EQ(::kill(kids[1], SIGSTOP), 0);
+  const auto r = p.wait();
+  EXPECT_EQ(r.code, 1) << r.err;
+  std::string message;
+  const auto j = load(dir_ / "stop.json");
+  for (const auto& b : j["benchmarks"]) {
+    if (b.value("error_occurred", false)) message = b["error_message"];
+  }
+  EXPECT_NE(message.find("peer "), std::string::npos) << message;
+  EXPECT_NE(message.find(" is stopped (SIGSTOP or a debugger)"), std::string::npos) << message;
+  for (pid_t k : kids) EXPECT_NE(::kill(k, 0), 0) << "peer " << k << " survived";
+}
+
 TEST_F(Cli, SameCoreRunsWithYieldAndSkipsTheCachelineFloor) {
   auto r = run({"run", "--backends", "shm-spsc,pipe", "--workloads", "pingpong", "--sizes", "64",
                 "--reps", "1", "--messages", "500", "--warmup", "50", "--cpus", "0,0", "--out",
