@@ -1,10 +1,8 @@
 #include "run_options.hpp"
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <random>
 
 #include <unistd.h>
