@@ -61,7 +61,9 @@ class BackendOf final : public BackendBase<Traits> {
   void cleanup(Endpoints& ep) noexcept override { Traits::cleanup(ep); }
   PeerOutcome run_peer(const PeerJob& job, PeerOutcome*) override {
     Ch ch(job.spec, job.role, resolve(job.options));
-    return run_workload(ch, job);
+    PeerOutcome out = run_workload(ch, job);
+    if constexpr (requires { ch.refused(); }) out.refused = ch.refused();
+    return out;
   }
   std::unique_ptr<AnyChannel> open(std::string_view spec, Role role,
                                    const ChannelOptions& opt) override {
@@ -102,8 +104,9 @@ class InProcessBackendOf final : public BackendBase<Traits> {
 
   PeerOutcome run_peer(const PeerJob& job, PeerOutcome* out_b) override {
     if (job.peer != PeerRole::kAB || out_b == nullptr) {
-      throw std::logic_error(fmt::format(
-          "{}: an in-process backend runs both endpoints in one peer (role AB)", this->info().name));
+      throw std::logic_error(
+          fmt::format("{}: an in-process backend runs both endpoints in one peer (role AB)",
+                      this->info().name));
     }
     const ChannelOptions o = resolve(job.options);
     // On the heap: Shared holds the queues, which may be far larger than a thread's stack.

@@ -60,6 +60,7 @@ nlohmann::json outcome_to_json(const PeerOutcome& o) {
           {"lost", o.lost},
           {"max_lag_ns", o.max_lag_ns},
           {"sample_every", o.sample_every},
+          {"refused", o.refused},
           {"cpu_user_ns", o.cpu_user_ns},
           {"cpu_sys_ns", o.cpu_sys_ns},
           {"ctx_voluntary", o.ctx_voluntary},
@@ -78,6 +79,7 @@ PeerOutcome outcome_from_json(const nlohmann::json& j) {
   o.lost = field<uint64_t>(j, "lost", kWhat);
   o.max_lag_ns = field<int64_t>(j, "max_lag_ns", kWhat);
   o.sample_every = field<uint32_t>(j, "sample_every", kWhat);
+  o.refused = field<uint64_t>(j, "refused", kWhat);
   o.cpu_user_ns = field<int64_t>(j, "cpu_user_ns", kWhat);
   o.cpu_sys_ns = field<int64_t>(j, "cpu_sys_ns", kWhat);
   o.ctx_voluntary = field<int64_t>(j, "ctx_voluntary", kWhat);

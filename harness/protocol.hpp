@@ -95,15 +95,17 @@ struct PeerOutcome {
                               // latency of every measured message from its intended send time
   int64_t max_lag_ns = 0;     // paced at A: the most a send started after its intended time
   uint32_t sample_every = 0;  // pingpong at A: the sampling interval used (0: none)
+  uint64_t refused = 0;       // connections to the channel that were not the peer's, closed
+                              // unheard (tcp at B: ipcperf/sockets.hpp, peer authentication)
 };
 
 // ---- the codec -------------------------------------------------------------------------------
 
-std::string encode_job(const PeerJob& job);    // JSON, one line
-PeerJob decode_job(std::string_view text);     // throws ProtocolError naming the bad field
+std::string encode_job(const PeerJob& job);  // JSON, one line
+PeerJob decode_job(std::string_view text);   // throws ProtocolError naming the bad field
 
 std::string encode_result(const std::vector<PeerOutcome>& outcomes);  // JSON, one line
-std::vector<PeerOutcome> decode_result(std::string_view text);       // throws ProtocolError
+std::vector<PeerOutcome> decode_result(std::string_view text);        // throws ProtocolError
 
 nlohmann::json histogram_to_json(const Histogram& h);
 Histogram histogram_from_json(const nlohmann::json& j);  // throws ProtocolError

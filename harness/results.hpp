@@ -9,8 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "stats/histogram.hpp"
 #include "protocol.hpp"
+#include "stats/histogram.hpp"
 
 namespace ipcperf {
 
@@ -79,6 +79,9 @@ struct CaseResult {
   Histogram latency{3};         // all repetitions merged
   std::string sampling;         // how latency was sampled, e.g. "1 in 64 round trips"
   uint64_t sent = 0, lost = 0;  // lossy backends: totals over the repetitions that passed
+  // Connections to the case's channel that were not a peer's, over the repetitions that passed
+  // (tcp: another local process connected to the port first; it was closed unheard).
+  uint64_t refused = 0;
   // The repetitions disagree (CV of real_ns above 5 %): `advice` says what to do about it, with
   // the --reps that would narrow the median's 95 % CI to +-5 % (stats/summary.hpp).
   bool unstable = false;

@@ -124,6 +124,7 @@ void finish_case(CaseResult& c, const PlannedCase& pc, const RunOptions& opt) {
     if (!rep.ok) continue;
     c.sent += rep.sent;
     c.lost += rep.lost;
+    c.refused += rep.a.refused + rep.b.refused;
   }
   if (pc.workload != nullptr && pc.workload->finish != nullptr) pc.workload->finish(c, opt);
 }

@@ -159,6 +159,9 @@ Row iteration_row(const CaseResult& c, const RepSample& rep) {
     row["achieved_rate"] = finite_or_zero(rep.achieved_rate);
     row["max_send_lag_ns"] = rep.max_lag_ns;
   }
+  if (rep.a.refused + rep.b.refused != 0) {
+    row["refused_connections"] = rep.a.refused + rep.b.refused;
+  }
   if (c.spec.lossy) {
     row["sent_messages"] = rep.sent;
     row["lost_messages"] = rep.lost;
@@ -228,6 +231,9 @@ Row aggregate_row(const CaseResult& c, const Aggregate& agg, size_t ok_reps) {
     row["sent_messages"] = c.sent;
     row["lost_messages"] = c.lost;
     row["loss_pct"] = 100.0 * c.loss_fraction();
+  }
+  if (std::string_view(agg.name) == "median" && c.refused != 0) {
+    row["refused_connections"] = c.refused;  // over the repetitions that passed
   }
   if (std::string_view(agg.name) == "median") add_median_ci(row, c);
   if (std::string_view(agg.name) == "median" && c.latency.count() > 0) {

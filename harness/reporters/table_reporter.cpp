@@ -134,6 +134,7 @@ struct Notes {
   std::string floor_name;            // the ×floor column's denominator
   std::vector<std::pair<std::string, std::string>> unstable;  // case name, advice
   bool in_process = false, lossy = false, paced = false, rate_not_kept = false;
+  bool refused = false;
   std::string sampling;
 };
 
@@ -227,6 +228,11 @@ TableRow make_row(const CaseResult& c, const CaseResult* floor, Notes& notes) {
     row.cells[kName] += fmt::format(" {} lost", format_percent(c.loss_fraction()));
     notes.lossy = true;
   }
+  if (c.refused != 0) {
+    row.cells[kName] += fmt::format(" {} refused", c.refused);
+    row.color = kYellow;
+    notes.refused = true;
+  }
   if (c.spec.rate != 0) {
     notes.paced = true;
     if (c.rate_not_kept()) {
@@ -313,6 +319,11 @@ void write_row_notes(const Notes& n, std::ostream& os) {
   if (n.in_process) {
     os << "  (in-process): both endpoints are threads of one process, a reference for the "
           "cross-process rows\n";
+  }
+  if (n.refused) {
+    os << "  N refused: connections to the case's port from processes that did not present the "
+          "case's token (another local user or program); each was closed unheard and the peers' "
+          "connection measured as usual\n";
   }
   if (n.lossy) {
     os << "  N% lost: messages (stream) or round trips (pingpong) that never arrived, over all "

@@ -3,22 +3,27 @@
 // leaves nothing behind, a peer killed mid-run fails only its case (exit 1), SIGINT stops
 // everything and cleans up, a stuck case times out.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <iterator>
 #include <set>
 #include <sstream>
 #include <thread>
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <mqueue.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/msg.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -501,6 +506,85 @@ TEST_F(Cli, EveryBackendRunsAndLeavesNothing) {
   }
   for (const auto& name : ipcperf::backend_names()) EXPECT_TRUE(seen.count(name)) << name;
   EXPECT_TRUE(leftovers(p.pid()).empty()) << fmt::format("{}", fmt::join(leftovers(p.pid()), " "));
+}
+
+// ---- peer authentication (issue 10) ----------------------------------------------------------
+
+// The ports on 127.0.0.1 that are listening now (from /proc/net/tcp, which every user can read).
+std::set<unsigned> loopback_listeners() {
+  std::set<unsigned> ports;
+  const int fd = ::open("/proc/net/tcp", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ports;
+  std::string text;
+  char buf[16384];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  std::istringstream f(text);
+  std::string line;
+  std::getline(f, line);  // header
+  while (std::getline(f, line)) {
+    std::istringstream in(line);
+    std::string slot, local, remote, state;
+    in >> slot >> local >> remote >> state;
+    if (state != "0A" || local.rfind("0100007F:", 0) != 0) continue;  // LISTEN, 127.0.0.1
+    ports.insert(std::stoul(local.substr(9), nullptr, 16));
+  }
+  return ports;
+}
+
+// The attack of the issue: an unprivileged program polls /proc/net/tcp and connects to every new
+// loopback listener, sending 16 bytes that are not the token. Whether it gets in before A is a
+// race (it got in first in 2 of 8 repetitions before the token; a listener lives for a few
+// milliseconds), so the test cannot insist that it wins: every repetition must pass, verified,
+// whatever it did, and a repetition it got into says so. The deterministic version of the attack
+// is PeerAuth.StrangersThatConnectFirstAreRefusedAndThePeersConnect (unit_test).
+TEST_F(Cli, AStrangerConnectingToTheTcpPortIsRefusedAndTheCaseRuns) {
+  const std::set<unsigned> before = loopback_listeners();
+  std::atomic<bool> stop{false};
+  std::atomic<int> connected{0};
+  std::thread stranger([&] {
+    std::set<unsigned> tried;
+    std::vector<int> held;
+    while (!stop.load()) {
+      for (unsigned port : loopback_listeners()) {
+        if (before.count(port) != 0 || !tried.insert(port).second) continue;
+        const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(static_cast<uint16_t>(port));
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (::connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) == 0) {
+          ++connected;
+          (void)!::write(fd, "0123456789abcdef", 16);
+        }
+        held.push_back(fd);
+      }
+    }
+    for (int fd : held) ::close(fd);
+  });
+  auto r =
+      run({"run", "--backends", "tcp", "--workloads", "pingpong", "--sizes", "64", "--reps", "30",
+           "--messages", "500", "--warmup", "50", "--no-floor", "--out", path("tcp.json")});
+  stop = true;
+  stranger.join();
+  EXPECT_EQ(r.code, 0) << r.err;
+  const auto j = load(dir_ / "tcp.json");
+  int reps = 0;
+  uint64_t refused = 0;
+  for (const auto& b : j["benchmarks"]) {
+    if (b["run_type"] != "iteration") continue;
+    ++reps;
+    EXPECT_FALSE(b.value("error_occurred", false)) << b.value("error_message", "");
+    EXPECT_EQ(b["verified_messages"].get<uint64_t>(), 2 * (500 + 50)) << b["name"];
+    refused += b.value("refused_connections", uint64_t{0});
+  }
+  EXPECT_EQ(reps, 30);
+  EXPECT_LE(refused, static_cast<uint64_t>(connected.load()));
+  if (refused > 0) {
+    EXPECT_NE(r.out.find("refused"), std::string::npos) << r.out;
+  }
+  std::cerr << fmt::format("stranger: {} connections, {} refused by B\n", connected.load(),
+                           refused);
 }
 
 // SIGINT in the middle of a case of each backend: peers gone, objects removed, exit 130.

@@ -100,6 +100,7 @@ TEST(Protocol, OutcomesSurviveEncodeDecodeWithTheirHistogram) {
   a.ctx_involuntary = 44;
   a.max_lag_ns = 55;
   a.sample_every = 64;
+  a.refused = 2;
   for (uint64_t v : {100ULL, 250ULL, 250ULL, 99999ULL, 123456789ULL}) a.latency.record(v);
   PeerOutcome b;
   b.messages = 7;
@@ -116,6 +117,7 @@ TEST(Protocol, OutcomesSurviveEncodeDecodeWithTheirHistogram) {
   EXPECT_EQ(d[0].ctx_involuntary, a.ctx_involuntary);
   EXPECT_EQ(d[0].max_lag_ns, a.max_lag_ns);
   EXPECT_EQ(d[0].sample_every, a.sample_every);
+  EXPECT_EQ(d[0].refused, a.refused);
   EXPECT_EQ(d[0].latency.count(), 5U);
   EXPECT_EQ(d[0].latency.min(), a.latency.min());
   EXPECT_EQ(d[0].latency.max(), a.latency.max());

@@ -1,6 +1,8 @@
 // tcp: a TCP connection over loopback (127.0.0.1). The supervisor binds port 0 (the kernel picks
-// a free port from net.ipv4.ip_local_port_range) and listens (backlog 1); B inherits the
-// listening socket and accept()s, A connects to the port named in the spec. The supervisor closes
+// a free port from net.ipv4.ip_local_port_range) and listens (backlog 16); B inherits the
+// listening socket and accept()s, A connects to the port named in the spec; the two prove to each
+// other with the case's token that they are the peers (sockets.hpp: any local user can connect
+// to the port, and B drops and counts such connections). The supervisor closes
 // its copy of the listener right after spawning the peers and B closes its own after accept, so
 // no listening socket outlives the connection; the side that closes first keeps a TIME_WAIT entry
 // (ss -tan) for 60 s, which is TCP's protocol, not a leak, and holds no descriptor.
@@ -62,19 +64,23 @@ inline void set_nodelay(int fd, bool on) {
               [&] { return ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v); });
 }
 
-// "<listening fd>:<port>"
+// "<listening fd>:<port>:<token>" (the token in hex: sockets.hpp, peer authentication).
 struct Spec {
   int listen_fd = -1;
   uint16_t port = 0;
+  Token token{};
   static Spec parse(std::string_view s) {
     Spec sp;
     const size_t colon = s.find(':');
-    const char* end = s.data() + s.size();
-    if (colon == std::string_view::npos ||
+    const size_t colon2 = colon == std::string_view::npos ? colon : s.find(':', colon + 1);
+    if (colon2 == std::string_view::npos ||
         std::from_chars(s.data(), s.data() + colon, sp.listen_fd).ec != std::errc{} ||
-        std::from_chars(s.data() + colon + 1, end, sp.port).ptr != end || sp.port == 0) {
+        std::from_chars(s.data() + colon + 1, s.data() + colon2, sp.port).ptr !=
+            s.data() + colon2 ||
+        sp.port == 0) {
       throw std::runtime_error(fmt::format("tcp: bad channel spec '{}'", s));
     }
+    sp.token = parse_token("tcp", s.substr(colon2 + 1));
     return sp;
   }
 };
@@ -113,9 +119,11 @@ struct Tcp {
     socklen_t len = sizeof addr;
     check_errno("getsockname(tcp)",
                 [&] { return ::getsockname(l.get(), reinterpret_cast<sockaddr*>(&addr), &len); });
-    check_errno("listen(tcp, 1)", [&] { return ::listen(l.get(), 1); });
+    // Room for a few strangers' connections besides the peer's (B drops them: accept_peer).
+    check_errno("listen(tcp)",
+                [&] { return ::listen(l.get(), static_cast<int>(kMaxPendingConnections)); });
     const uint16_t port = ntohs(addr.sin_port);
-    ep.spec = fmt::format("{}:{}", l.get(), port);
+    ep.spec = fmt::format("{}:{}:{}", l.get(), port, token_hex(random_token()));
     ep.inherit_b = {l.get()};
     ep.objects.push_back(fmt::format("tcp listener 127.0.0.1:{}", port));
     return ep;
@@ -129,7 +137,7 @@ struct Tcp {
       const Spec spec = Spec::parse(spec_text);
       Fd fd;
       if (role == Role::kB) {
-        fd = accept_one(Fd(spec.listen_fd), "tcp");
+        fd = accept_peer(Fd(spec.listen_fd), spec.token, "tcp", refused_);
         // Inherited from the listener (tcp_create_openreq_child copies the socket); checked,
         // not assumed.
         const auto want = static_cast<int>(2 * o.capacity);
@@ -143,10 +151,17 @@ struct Tcp {
         const sockaddr_in addr = loopback(spec.port);
         connect_or_gone(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr, "tcp",
                         fmt::format("127.0.0.1:{}", spec.port));
+        present_token(fd.get(), spec.token, "tcp");
       }
       set_nodelay(fd.get(), o.flag(kNodelay));
       start(std::move(fd), o.wait == Wait::kSpin, "tcp");
     }
+
+    // Connections to the case's port that were not the peer's (B; 0 at A).
+    [[nodiscard]] uint64_t refused() const noexcept { return refused_; }
+
+   private:
+    uint64_t refused_ = 0;
   };
 };
 
