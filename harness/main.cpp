@@ -129,6 +129,11 @@ int cmd_run(const RunArgs& a, const std::vector<std::string>& argv) {
   const Plan plan = build_plan(opt);
   install_interrupt_handler();
   const SweepReport swept = sweep_stale_objects(ObjectRoots::of_this_machine());
+  if (!swept.error.empty()) {
+    // Out of descriptors before the first case: every case needs more than the sweep did.
+    fmt::print(stderr, "ipcperf: error: {}\n", swept.error);
+    return kExitFailed;
+  }
   if (!opt.quiet) {
     for (const auto& removed : swept.removed)
       fmt::print(stderr, "ipcperf: removed a stale object of a dead run: {}\n", removed);
@@ -265,6 +270,13 @@ int cmd_clean() {
                  : fmt::format("; {} named like ours but not made by this user's ipcperf, left "
                                "alone",
                                swept.left_alone.size()));
+  if (!swept.error.empty()) {
+    fmt::print(
+        stderr,
+        "ipcperf: error: clean could not look at everything (what it did not reach is kept): {}\n",
+        swept.error);
+    return kExitFailed;
+  }
   return kExitOk;
 }
 

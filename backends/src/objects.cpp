@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <sstream>
 #include <utility>
 
@@ -33,6 +35,10 @@ constexpr std::string_view kPrefix = "ipcperf-";
 // Far more than two queues' lines; a larger "record" was not written by us.
 constexpr off_t kMaxRecordBytes = 1 << 16;
 constexpr size_t kMaxDigits = 10;  // 4294967295, the largest counter; pids are smaller
+// The most descriptors removing a private directory holds at once: its parent, the directory,
+// and one record file or POSIX queue (see remove_private_dir_at). The stale sweep needs as many:
+// a root instead of the parent.
+constexpr int kRemovalFds = 3;
 
 // ---- names ---------------------------------------------------------------------------------
 
@@ -155,6 +161,60 @@ class Dir {
   DIR* d_ = nullptr;
 };
 
+// ---- descriptors ---------------------------------------------------------------------------
+
+bool out_of_descriptors(int err) { return err == EMFILE || err == ENFILE; }
+
+// Descriptor slots held until destroyed, so that work which needs a few descriptors at once gets
+// them later even when the process has run out meanwhile (a run that failed with EMFILE), or
+// learns now that it cannot. O_PATH on "/": it always exists and needs no permission (a sandbox
+// may lack /dev/null), and such a descriptor can do nothing but count against RLIMIT_NOFILE.
+class FdReserve {
+ public:
+  FdReserve() = default;
+  // Throws SystemError (EMFILE, ENFILE) when n cannot be opened; `what` says what they are for.
+  FdReserve(int n, std::string_view what) {
+    fds_.reserve(static_cast<size_t>(n));
+    while (fds_.size() < static_cast<size_t>(n)) {
+      Fd fd(retry_eintr([] { return ::open("/", O_PATH | O_CLOEXEC); }));
+      if (!fd.valid()) throw_errno(fmt::format("open(\"/\", O_PATH) for {}", what));
+      fds_.push_back(std::move(fd));
+    }
+  }
+
+ private:
+  std::vector<Fd> fds_;
+};
+
+// The reserve of each private directory this process made and has not removed yet, by the path
+// make_private_dir() returned (which is what the backends pass to remove_private_dir()).
+struct Reserves {
+  std::mutex mutex;
+  std::map<std::string, FdReserve> by_dir;
+};
+Reserves& reserves() {
+  static Reserves r;
+  return r;
+}
+
+void keep_reserve(const std::string& dir, FdReserve fds) {
+  Reserves& r = reserves();
+  std::lock_guard lock(r.mutex);
+  r.by_dir[dir] = std::move(fds);
+}
+
+// Releases dir's reserve (there is none when another process made the directory).
+void release_reserve(const std::string& dir) noexcept {
+  Reserves& r = reserves();
+  std::lock_guard lock(r.mutex);
+  r.by_dir.erase(dir);
+}
+
+// Records the first shortage of descriptors the sweep met (see SweepReport::error).
+void note_shortage(SweepReport& r, int err, std::string_view call) {
+  if (r.error.empty()) r.error = SystemError(err, call).what();
+}
+
 // ---- records -------------------------------------------------------------------------------
 
 void append_record(const std::string& dir, const char* name, const std::string& line) {
@@ -185,6 +245,11 @@ Record read_record(int dirfd, const char* name, const std::string& dir, std::str
   struct stat st {};
   if (!f.valid()) {
     if (errno == ENOENT) return Record::kAbsent;
+    if (out_of_descriptors(errno)) {
+      // Unread, the queues it names would outlive a removed directory: keep both for later.
+      note_shortage(r, errno, fmt::format("openat(\"{}\")", path));
+      return Record::kRefused;
+    }
     why = errno == ELOOP ? "a symbolic link" : error_text(errno);
   } else if (::fstat(f.get(), &st) != 0) {
     why = error_text(errno);
@@ -213,8 +278,9 @@ Record read_record(int dirfd, const char* name, const std::string& dir, std::str
 }
 
 // Unlinks the POSIX queues named in a record of the private directory `dir` of `owner`: names of
-// that pid only, queues owned by the effective uid only.
-void remove_recorded_posix_queues(const std::string& text, pid_t owner, const std::string& dir,
+// that pid only, queues owned by the effective uid only. Returns false when it ran out of
+// descriptors: the directory, with the record, must then stay for a later sweep.
+bool remove_recorded_posix_queues(const std::string& text, pid_t owner, const std::string& dir,
                                   SweepReport& r) {
   std::istringstream in(text);
   for (std::string name; std::getline(in, name);) {
@@ -227,6 +293,10 @@ void remove_recorded_posix_queues(const std::string& text, pid_t owner, const st
     // Opened (not created) to see its owner: fstat on a queue descriptor gives the uid.
     const mqd_t q = ::mq_open(name.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (q < 0) {
+      if (out_of_descriptors(errno)) {
+        note_shortage(r, errno, fmt::format("mq_open(\"{}\")", name));
+        return false;
+      }
       if (errno != ENOENT) {
         r.left_alone.push_back(
             fmt::format("POSIX message queue {}: mq_open: {}", name, error_text(errno)));
@@ -247,6 +317,7 @@ void remove_recorded_posix_queues(const std::string& text, pid_t owner, const st
       r.removed.push_back(fmt::format("POSIX message queue {}", name));
     }
   }
+  return true;
 }
 
 // Removes the System V queues named in a record (lines "msqid msg_ctime") when they are still
@@ -299,7 +370,11 @@ void remove_private_dir_at(int parent_fd, const std::string& parent, const std::
   }
   Fd fd(open_dir_at(parent_fd, name));
   if (!fd.valid()) {
-    if (errno != ENOENT) r.left_alone.push_back(fmt::format("{}: {}", path, open_dir_error(errno)));
+    if (out_of_descriptors(errno)) {
+      note_shortage(r, errno, fmt::format("open(\"{}\")", path));
+    } else if (errno != ENOENT) {
+      r.left_alone.push_back(fmt::format("{}: {}", path, open_dir_error(errno)));
+    }
     return;
   }
   // Checked on the descriptor that is used from here on: the name cannot be swapped under us.
@@ -315,7 +390,7 @@ void remove_private_dir_at(int parent_fd, const std::string& parent, const std::
       case Record::kRefused:
         return;
       case Record::kRead:
-        remove_recorded_posix_queues(text, *pid, path, r);
+        if (!remove_recorded_posix_queues(text, *pid, path, r)) return;
         break;
       case Record::kAbsent:
         break;
@@ -356,15 +431,22 @@ SweepReport remove_private_dir_path(const std::string& dir, bool records) {
   if (slash == std::string::npos || slash + 1 == dir.size()) return r;
   const std::string parent = slash == 0 ? "/" : dir.substr(0, slash);
   Fd p(open_dir_at(AT_FDCWD, parent, /*nofollow=*/false));
-  if (p.valid()) remove_private_dir_at(p.get(), parent, dir.substr(slash + 1), records, r);
+  if (p.valid()) {
+    remove_private_dir_at(p.get(), parent, dir.substr(slash + 1), records, r);
+  } else if (out_of_descriptors(errno)) {
+    note_shortage(r, errno, fmt::format("open(\"{}\")", parent));
+  }
   return r;
 }
 
 // A personal root that exists (created now if need be, 0700) and is a directory of ours, 0700.
+// Throws SystemError when out of descriptors: that says nothing about the root, and falling back
+// to the shared temp directory for it would be a silent change of place.
 bool usable_personal_root(const std::string& path) {
   const bool created = ::mkdir(path.c_str(), 0700) == 0;
   if (!created && errno != EEXIST) return false;
   Fd fd(open_dir_at(AT_FDCWD, path));
+  if (!fd.valid() && out_of_descriptors(errno)) throw_errno(fmt::format("open(\"{}\")", path));
   if (!fd.valid()) return false;
   // The umask may have removed bits from a directory made here; one found is never changed.
   if (created) ::fchmod(fd.get(), 0700);
@@ -379,7 +461,10 @@ void sweep_files(const std::string& root, std::optional<pid_t> (*parse)(std::str
                  SweepReport& r) {
   if (root.empty()) return;
   Dir d(open_dir_at(AT_FDCWD, root, /*nofollow=*/false));
-  if (!d.valid()) return;
+  if (!d.valid()) {
+    if (out_of_descriptors(errno)) note_shortage(r, errno, fmt::format("open(\"{}\")", root));
+    return;
+  }
   for (const std::string& n : d.names()) {
     const auto pid = parse(n);
     if (!pid || !dead(*pid)) continue;
@@ -401,7 +486,9 @@ void sweep_private_root(const std::string& root, bool personal, const std::strin
   if (root.empty()) return;
   Dir d(open_dir_at(AT_FDCWD, root, /*nofollow=*/personal));
   if (!d.valid()) {
-    if (personal && errno != ENOENT) {
+    if (out_of_descriptors(errno)) {
+      note_shortage(r, errno, fmt::format("open(\"{}\")", root));
+    } else if (personal && errno != ENOENT) {
       r.left_alone.push_back(
           fmt::format("{}: {}; private directories go into {}", root, open_dir_error(errno), temp));
     }
@@ -515,6 +602,15 @@ std::string make_private_dir() {
     ::rmdir(templ.c_str());
     throw SystemError(err, fmt::format("chmod(\"{}\", 0700)", templ));
   }
+  fd.reset();
+  // Held until remove_private_dir(): a run that fails because the process ran out of descriptors
+  // must still be able to remove what it made. The directory is empty yet: rmdir needs none.
+  try {
+    keep_reserve(templ, FdReserve(kRemovalFds, fmt::format("removing \"{}\" later", templ)));
+  } catch (...) {
+    ::rmdir(templ.c_str());
+    throw;
+  }
   return templ;
 }
 
@@ -536,6 +632,7 @@ void record_posix_queue(const std::string& dir, const std::string& name) {
 }
 
 std::vector<std::string> remove_private_dir(const std::string& dir) noexcept {
+  release_reserve(dir);
   try {
     return remove_private_dir_path(dir, /*records=*/true).removed;
   } catch (...) {
@@ -545,6 +642,7 @@ std::vector<std::string> remove_private_dir(const std::string& dir) noexcept {
 }
 
 void discard_private_dir(const std::string& dir) noexcept {
+  release_reserve(dir);
   try {
     remove_private_dir_path(dir, /*records=*/false);
   } catch (...) {
@@ -584,6 +682,14 @@ ObjectRoots ObjectRoots::of_this_machine() {
 SweepReport sweep_stale_objects(const ObjectRoots& roots) noexcept {
   SweepReport r;
   try {
+    // All or nothing rather than a sweep that stops halfway: as many descriptors as it holds at
+    // once, released just before it starts (only this thread opens any meanwhile).
+    try {
+      const FdReserve probe(kRemovalFds, "the stale sweep");
+    } catch (const SystemError& e) {
+      r.error = e.what();
+      return r;
+    }
     sweep_files(roots.shm, pid_of_shm_name, r);
     sweep_files(roots.mqueue, pid_of_posix_queue_name, r);
     for (const std::string& p : roots.personal_roots) {

@@ -4,6 +4,7 @@
 // everything and cleans up, a stuck case times out.
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <csignal>
 #include <cstring>
@@ -50,6 +51,9 @@ struct Outcome {
 struct Setup {
   rlim_t file_size_limit = RLIM_INFINITY;  // RLIMIT_FSIZE, with SIGXFSZ left ignored
   bool stdout_reader_gone = false;         // stdout a pipe whose reader has closed it
+  // RLIMIT_NOFILE, with only 0, 1 and 2 open at exec (the limit is then what the binary has).
+  rlim_t open_files_limit = RLIM_INFINITY;
+  std::string tmpdir{};  // TMPDIR, without XDG_RUNTIME_DIR: private directories go only there
 };
 
 class Proc {
@@ -75,6 +79,15 @@ class Proc {
         ::signal(SIGXFSZ, SIG_IGN);
         const rlimit lim{setup.file_size_limit, setup.file_size_limit};
         if (::setrlimit(RLIMIT_FSIZE, &lim) != 0) ::_exit(126);
+      }
+      if (setup.open_files_limit != RLIM_INFINITY) {
+        ::close_range(3, ~0U, 0);
+        const rlimit lim{setup.open_files_limit, setup.open_files_limit};
+        if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) ::_exit(126);
+      }
+      if (!setup.tmpdir.empty()) {
+        ::setenv("TMPDIR", setup.tmpdir.c_str(), 1);
+        ::unsetenv("XDG_RUNTIME_DIR");
       }
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());
@@ -895,6 +908,90 @@ TEST_F(Cli, SlowRoundTripsAreAllSampledUnlessToldOtherwise) {
   ASSERT_FALSE(told.is_null());
   EXPECT_EQ(told["latency_sampling"], "1 in 64 round trips");
   EXPECT_FALSE(told.contains("p99_ns")) << "19 samples are too few for a p99";
+}
+
+// The backends whose prepare() makes objects outside the process (files, directories, queues):
+// asked of each backend, so that a new one is covered without being named here.
+std::vector<std::string> backends_that_make_objects() {
+  std::vector<std::string> out;
+  for (const auto& name : ipcperf::backend_names()) {
+    auto b = ipcperf::make_backend(name);
+    ipcperf::ChannelOptions o;
+    o.max_message = 64;
+    o = b->resolve(o);
+    try {
+      b->check(o);
+      ipcperf::Endpoints ep = b->prepare(o);
+      const bool makes = !ep.objects.empty() && b->info().family != ipcperf::Family::kInProcess;
+      b->cleanup(ep);
+      if (makes) out.push_back(name);
+    } catch (const std::exception&) {
+      // Not on this machine (no POSIX queues): nothing to check.
+    }
+  }
+  return out;
+}
+
+// Out of descriptors (ulimit -n) at every point of a run: before the sweep, in it, in prepare(),
+// while the peers are spawned, in the peers; and enough. Each run exits 0, or 1 saying which
+// limit to raise, never on a signal; and leaves nothing: no private directory (TMPDIR is the
+// test's own), no shared-memory object or POSIX queue of its pid (probed by name too, since
+// /dev/mqueue is not mounted everywhere), no new System V queue. (3 is not tried: with only 0, 1
+// and 2 the dynamic loader cannot open the shared libraries, before any of our code runs.)
+TEST_F(Cli, OutOfDescriptorsFailsCleanlyAndLeavesNothing) {
+  const std::vector<std::string> backends = backends_that_make_objects();
+  ASSERT_FALSE(backends.empty());
+  const fs::path tmp = dir_ / "tmp";
+  fs::create_directories(tmp);
+  ipcperf::ObjectRoots roots = ipcperf::ObjectRoots::of_this_machine();
+  roots.personal_roots = {(tmp / fmt::format("ipcperf-{}", ::geteuid())).string()};
+  roots.temp = tmp.string();
+  for (const auto& name : backends) {
+    for (const rlim_t limit : {4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 20, 64}) {
+      SCOPED_TRACE(fmt::format("{} with ulimit -n {}", name, limit));
+      Proc p({"run", "--backends", name, "--workloads", "pingpong", "--sizes", "64", "--reps", "1",
+              "--messages", "200", "--warmup", "10", "--no-floor"},
+             {.open_files_limit = limit, .tmpdir = tmp.string()});
+      const auto r = p.wait();
+      if (limit == 64) {
+        EXPECT_EQ(r.code, 0) << r.err << r.out;
+      } else {
+        EXPECT_TRUE(r.code == 0 || r.code == 1) << r.code << ": " << r.err;
+      }
+      if (r.code == 1) {
+        // The table wraps its messages: compared with the whitespace collapsed.
+        std::string said;
+        for (const char c : r.err + " " + r.out) {
+          if (!std::isspace(static_cast<unsigned char>(c))) {
+            said += c;
+          } else if (!said.empty() && said.back() != ' ') {
+            said += ' ';
+          }
+        }
+        EXPECT_NE(said.find("EMFILE"), std::string::npos) << said;
+        EXPECT_NE(said.find("ulimit -n"), std::string::npos) << said;
+      }
+      std::vector<std::string> left = leftovers(p.pid());
+      for (const auto& o : ipcperf::objects_of(p.pid(), roots)) left.push_back(o);
+      for (int n = 0; n < 8; ++n) {
+        for (const char* suffix : {"ab", "ba"}) {
+          const std::string q = fmt::format("/ipcperf-{}-{}-{}", p.pid(), n, suffix);
+          const mqd_t m = ::mq_open(q.c_str(), O_RDONLY | O_CLOEXEC);
+          if (m == static_cast<mqd_t>(-1)) continue;
+          ::mq_close(m);
+          ::mq_unlink(q.c_str());
+          left.push_back("POSIX message queue " + q);
+        }
+      }
+      for (const auto& e : fs::recursive_directory_iterator(tmp)) {
+        if (e.path() != roots.personal_roots[0]) left.push_back(e.path().string());
+      }
+      EXPECT_TRUE(left.empty()) << fmt::format("{}", fmt::join(left, " "));
+      if (!left.empty()) {
+        run({"clean"}, {.tmpdir = tmp.string()});  // not the next case's leftovers
+      }
+    }
+  }
 }
 
 TEST_F(Cli, StaleObjectsOfDeadRunsAreSwept) {

@@ -11,10 +11,12 @@
 #include <map>
 #include <sstream>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <mqueue.h>
 #include <pwd.h>
 #include <sys/msg.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,6 +32,48 @@ namespace ipcperf {
 namespace {
 
 namespace fs = std::filesystem;
+
+// Leaves this process exactly `free` descriptors to open (the soft RLIMIT_NOFILE lowered just
+// above the highest open one, every slot below it taken) until destroyed: EMFILE on demand,
+// whatever the limit the tests run under.
+class DescriptorShortage {
+ public:
+  explicit DescriptorShortage(int free) {
+    EXPECT_EQ(::getrlimit(RLIMIT_NOFILE, &saved_), 0);
+    int highest = 2;
+    if (DIR* d = ::opendir("/proc/self/fd")) {
+      while (dirent* e = ::readdir(d)) highest = std::max(highest, std::atoi(e->d_name));
+      ::closedir(d);
+    }
+    rlimit low = saved_;
+    low.rlim_cur = static_cast<rlim_t>(highest) + 8;
+    EXPECT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+    for (int fd; (fd = ::open("/", O_PATH | O_CLOEXEC)) >= 0;) held_.push_back(fd);
+    EXPECT_EQ(errno, EMFILE);
+    for (int i = 0; i < free && !held_.empty(); ++i) {
+      ::close(held_.back());
+      held_.pop_back();
+    }
+  }
+  DescriptorShortage(const DescriptorShortage&) = delete;
+  DescriptorShortage& operator=(const DescriptorShortage&) = delete;
+  ~DescriptorShortage() {
+    for (int fd : held_) ::close(fd);
+    ::setrlimit(RLIMIT_NOFILE, &saved_);
+  }
+
+ private:
+  rlimit saved_{};
+  std::vector<int> held_;
+};
+
+// How many more descriptors this process can open now (up to 64).
+int free_descriptors() {
+  std::vector<int> fds;
+  for (int fd; fds.size() < 64 && (fd = ::open("/", O_PATH | O_CLOEXEC)) >= 0;) fds.push_back(fd);
+  for (int fd : fds) ::close(fd);
+  return static_cast<int>(fds.size());
+}
 
 // A pid that is dead now: a child that exited at once (reused only after pid_max others).
 pid_t dead_pid() {
@@ -544,6 +588,100 @@ TEST_F(StaleSweep, UdsDgramSocketFilesAreOwnerOnly) {
   EXPECT_EQ(sockets, 2);
   b->cleanup(ep);
   EXPECT_TRUE(objects_of(::getpid(), roots_).empty());
+}
+
+// ---- out of descriptors (issue 10, item 7) ----------------------------------------------------
+
+// A private directory reserves what its removal needs: with no descriptor left to open (a run
+// that failed with EMFILE), remove_private_dir() and discard_private_dir() still remove the
+// directory, its entries and (remove_private_dir) the recorded queues.
+TEST_F(StaleSweep, APrivateDirectoryIsRemovedWithNoDescriptorLeft) {
+  for (const bool discard : {false, true}) {
+    SCOPED_TRACE(discard ? "discard_private_dir" : "remove_private_dir");
+    const std::string dir = make_private_dir();
+    ASSERT_EQ(::mkfifo((dir + "/a-to-b").c_str(), 0600), 0);
+    const std::string mq = victim_posix_queue("/" + make_object_name() + "-ab");
+    if (!mq.empty()) record_posix_queue(dir, mq);
+    const int msq = victim_sysv_queue();
+    record_sysv_queue(dir, msq);
+    {
+      const DescriptorShortage none(0);
+      ASSERT_LT(::open("/", O_PATH | O_CLOEXEC), 0);
+      ASSERT_EQ(errno, EMFILE);
+      if (discard) {
+        discard_private_dir(dir);
+      } else {
+        const auto removed = remove_private_dir(dir);
+        EXPECT_TRUE(mentions(removed, fmt::format("System V message queue {}", msq)))
+            << dump(removed);
+      }
+      // What the reserve held is free again, and no more: the reserve was the directory's own.
+      EXPECT_EQ(free_descriptors(), 3);
+    }
+    EXPECT_FALSE(fs::exists(dir));
+    // discard_private_dir leaves the queues to the prepare() that created them.
+    EXPECT_EQ(sysv_queue_exists(msq), discard);
+    if (!mq.empty()) {
+      EXPECT_EQ(posix_queue_exists(mq), discard);
+    }
+  }
+}
+
+// A directory whose removal could not be guaranteed is not made: EMFILE, nothing left.
+TEST_F(StaleSweep, APrivateDirectoryIsNotMadeWithoutItsReserve) {
+  const DescriptorShortage two(2);  // the directory's fchmod needs one, the reserve three
+  try {
+    const std::string dir = make_private_dir();
+    remove_private_dir(dir);
+    ADD_FAILURE() << "made " << dir << " with two descriptors free";
+  } catch (const SystemError& e) {
+    EXPECT_EQ(e.error(), EMFILE) << e.what();
+    EXPECT_NE(std::string(e.what()).find("ulimit -n"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(objects_of(::getpid(), roots_).empty()) << dump(objects_of(::getpid(), roots_));
+}
+
+// The sweep out of descriptors says so (not "left alone", which means "not ours") and changes
+// nothing; with the three it needs, it removes a dead run's directory, records and queues.
+TEST_F(StaleSweep, TheSweepSaysWhenItRunsOutOfDescriptors) {
+  const std::string root = private_root();
+  std::string pdir = fmt::format("{}/ipcperf-{}-d0.XXXXXX", root, dead_);
+  ASSERT_NE(::mkdtemp(pdir.data()), nullptr);
+  ASSERT_EQ(::mkfifo((pdir + "/a-to-b").c_str(), 0600), 0);
+  const std::string mq = victim_posix_queue(fmt::format("/ipcperf-{}-2-ab", dead_));
+  if (!mq.empty()) record_posix_queue(pdir, mq);
+  const int msq = victim_sysv_queue();
+  record_sysv_queue(pdir, msq);
+  const auto before = snapshot(scratch_);
+  for (const int free : {0, 1, 2}) {
+    SCOPED_TRACE(fmt::format("{} free", free));
+    SweepReport r;
+    {
+      const DescriptorShortage shortage(free);
+      r = sweep_stale_objects(roots_);
+    }
+    EXPECT_NE(r.error.find("EMFILE"), std::string::npos) << r.error;
+    EXPECT_NE(r.error.find("ulimit -n"), std::string::npos) << r.error;
+    EXPECT_TRUE(r.left_alone.empty()) << dump(r.left_alone);
+    EXPECT_TRUE(r.removed.empty()) << dump(r.removed);
+    EXPECT_EQ(snapshot(scratch_), before);
+    EXPECT_TRUE(sysv_queue_exists(msq));
+    if (!mq.empty()) {
+      EXPECT_TRUE(posix_queue_exists(mq));
+    }
+  }
+  SweepReport r;
+  {
+    const DescriptorShortage three(3);
+    r = sweep_stale_objects(roots_);
+  }
+  EXPECT_TRUE(r.error.empty()) << r.error;
+  EXPECT_TRUE(r.left_alone.empty()) << dump(r.left_alone);
+  EXPECT_FALSE(fs::exists(pdir)) << dump(r.removed);
+  EXPECT_FALSE(sysv_queue_exists(msq));
+  if (!mq.empty()) {
+    EXPECT_FALSE(posix_queue_exists(mq));
+  }
 }
 
 }  // namespace

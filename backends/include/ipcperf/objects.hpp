@@ -28,6 +28,12 @@
 //     is 0600 and whose msg_ctime is the recorded one (msqid_ds carries no creator pid; the id
 //     itself encodes a sequence number, so a reused id with the same ctime is not a concern).
 // Anything else named like ours is reported (SweepReport::left_alone) and left alone.
+//
+// Descriptors. Removing a private directory holds up to three at once (its parent, the directory,
+// a record or a queue). make_private_dir() reserves them with the directory and
+// remove_private_dir() releases them just before it needs them: a process that has run out
+// (EMFILE) in between, as a failed run has, still removes what it made. The sweep checks that it
+// can open as many before it touches anything, and says so when it cannot (SweepReport::error).
 #pragma once
 
 #include <optional>
@@ -57,14 +63,16 @@ std::optional<pid_t> pid_of_private_dir_name(std::string_view name);  // ipcperf
 std::vector<std::string> personal_roots();
 
 // Where make_private_dir() puts directories now: the first personal root that exists or can be
-// created and verifies, else temp_base().
+// created and verifies, else temp_base(). Throws SystemError when out of descriptors (which says
+// nothing about a root).
 std::string private_root();
 
 // The longest path make_private_dir() can return in this process (sun_path checks).
 size_t private_dir_max_length();
 
-// Creates a private directory named after this process (see above), mode 0700. Throws
-// SystemError.
+// Creates a private directory named after this process (see above), mode 0700, and reserves the
+// descriptors its removal needs (see above) until remove_private_dir() or discard_private_dir().
+// Throws SystemError (EMFILE when they cannot be reserved; nothing is left then).
 std::string make_private_dir();
 
 // Removes a private directory (when it is one of ours, see above): every entry in it, the
@@ -104,6 +112,9 @@ struct ObjectRoots {
 struct SweepReport {
   std::vector<std::string> removed;     // what was removed
   std::vector<std::string> left_alone;  // "<object>: <why>", named like ours but not ours
+  // Why the sweep did not look at everything: the first call that found no descriptor left
+  // (EMFILE, ENFILE), as a SystemError says it; "" when it did. What it could not look at stays.
+  std::string error;
 };
 
 // Removes the objects of ipcperf processes that are no longer alive (see the top of the file).

@@ -86,10 +86,15 @@ inline Geometry geometry(const ChannelOptions& o, const Limits& l) {
           "posix-mq: POSIX message queues are not available in this kernel ({}: ENOSYS; "
           "CONFIG_POSIX_MQUEUE)",
           call));
-    case EMFILE:
+    case EMFILE: {
+      // Both limits say EMFILE: the process's descriptors (a queue descriptor is one) and the
+      // user's RLIMIT_MSGQUEUE bytes. Which one: can the process open a descriptor now?
+      const Fd probe(::open("/", O_PATH | O_CLOEXEC));
+      if (!probe.valid() && errno == EMFILE) throw SystemError(err, call);  // the ulimit -n hint
       throw SystemError(err, call,
                         "RLIMIT_MSGQUEUE exhausted for this user (ulimit -q; other queues count "
                         "too: ipcperf clean removes stale ones)");
+    }
     case ENOSPC:
       throw SystemError(err, call, "too many queues (/proc/sys/fs/mqueue/queues_max)");
     case EINVAL:
