@@ -155,11 +155,14 @@ struct SysvMq {
     }
     const long long mnb = msgmnb();
     if (static_cast<long long>(o.capacity) > mnb && !has_capability(CAP_SYS_RESOURCE)) {
+      // The default (stock Linux's msgmnb) exceeds a lowered msgmnb without the user asking for
+      // anything: say that it is the default, and what --capacity would fit.
+      const bool is_default = o.capacity == info().default_capacity;
       throw UsageError(fmt::format(
-          "sysv-mq: capacity {} exceeds the msg_qbytes allowed here, {} bytes "
-          "(/proc/sys/kernel/msgmnb; raise it with sysctl -w kernel.msgmnb={}, or run with "
-          "CAP_SYS_RESOURCE)",
-          o.capacity, mnb, o.capacity));
+          "sysv-mq: capacity {} bytes{} exceeds the msg_qbytes allowed here, {} bytes "
+          "(/proc/sys/kernel/msgmnb): give --capacity {} or less, raise it with sysctl -w "
+          "kernel.msgmnb={}, or run with CAP_SYS_RESOURCE",
+          o.capacity, is_default ? " (sysv-mq's default)" : "", mnb, mnb, o.capacity));
     }
   }
 
