@@ -135,6 +135,20 @@ TEST(Plan, BadInputIsRefusedWithTheValue) {
   EXPECT_NE(usage_error([&] { build_plan(o); }).find("pipe"), std::string::npos);
 }
 
+TEST(Plan, TheReferenceMustBeABackendOfTheRun) {
+  auto o = small_options();
+  o.reference = "carrier-pigeon";
+  std::string e = usage_error([&] { build_plan(o); });
+  EXPECT_NE(e.find("--reference: unknown backend 'carrier-pigeon'"), std::string::npos) << e;
+  o.reference = "tcp";  // registered, but not among --backends shm-spsc,pipe
+  e = usage_error([&] { build_plan(o); });
+  EXPECT_NE(e.find("--reference: 'tcp' is not one of this run's backends (shm-spsc,pipe)"),
+            std::string::npos)
+      << e;
+  o.reference = "pipe";
+  EXPECT_NO_THROW(build_plan(o));
+}
+
 TEST(Plan, TooLargeSizeIsSkippedWhenTheBackendWasNotNamed) {
   auto o = small_options();
   o.backends_explicit = false;  // as with 'all' or a suite
