@@ -74,6 +74,9 @@ struct RunOptions {
   std::string out_hgrm;  // directory for HdrHistogram .hgrm files (empty: none)
   bool quiet = false;
   bool wide = false;  // the table shows every column
+  // --reference: the backend of this run every other one is compared with (speedup_vs_<name>);
+  // empty: none.
+  std::string reference;
   std::vector<std::string> command_line;
 };
 

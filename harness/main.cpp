@@ -151,6 +151,7 @@ int cmd_run(const RunArgs& a, const std::vector<std::string>& argv) {
   RunResult ran = run_plan(plan, opt, progress_bar(progress));
   if (progress) fmt::print(stderr, "\r\x1b[K");
   result.cases = std::move(ran.cases);
+  result.reference = std::move(ran.reference);
   return report(result, opt);
 }
 
@@ -340,6 +341,10 @@ CLI::App* add_run_command(CLI::App& app, RunArgs& ra) {
   run->add_flag("--quiet", ra.quiet, "No progress, warnings or table (errors and files only)");
   run->add_flag("--wide", ra.wide,
                 "Show every column of the table (default: the columns that fit 100)");
+  run->add_option("--reference", ra.reference,
+                  "Compare every other backend with this one (a backend of --backends): "
+                  "speedup_vs_BACKEND per case, >1 = faster; median of per-round paired ratios "
+                  "with a 95% CI (column ×ref, a summary line per workload and size)");
   // The backends' own options (tcp's --tcp-nodelay ...), as each backend declares them.
   for (const BackendOption& o : backend_options()) {
     run->add_option(fmt::format("--{}", o.flag), ra.backend_params[std::string(o.flag)],

@@ -102,6 +102,7 @@ PlannedCase backend_case(const Backend& backend, const RunOptions& opt, const Wo
       (v.name_part.empty() ? "" : "/" + v.name_part) + option_name_parts(info, co);
   c.spec.name.insert(c.spec.name.rfind("/size:"), parts);
   c.spec.rate = v.rate;
+  c.spec.variant = v.name_part;
   c.spec.lossy = info.lossy;
   c.spec.in_process = info.family == Family::kInProcess;
   c.spec.kind = std::string(w.name);
@@ -132,14 +133,36 @@ std::unique_ptr<Backend> known_backend(const std::string& name) {
   return backend;
 }
 
-// Every (case, repetition) of the cases that run, shuffled by the seed.
+// --reference names a backend of this run (checked after --backends, so that an unknown name
+// in both is reported as a --backends error).
+void check_reference(const RunOptions& opt) {
+  if (opt.reference.empty()) return;
+  if (!make_backend(opt.reference)) {
+    throw UsageError(
+        fmt::format("--reference: unknown backend '{}' (known: {}; see 'ipcperf list')",
+                    opt.reference, fmt::join(backend_names(), ", ")));
+  }
+  if (std::find(opt.backends.begin(), opt.backends.end(), opt.reference) == opt.backends.end()) {
+    throw UsageError(fmt::format(
+        "--reference: '{}' is not one of this run's backends ({}): add it to --backends",
+        opt.reference, fmt::join(opt.backends, ",")));
+  }
+}
+
+// Every (case, repetition) of the cases that run, in rounds: round r runs repetition r of every
+// case once, in an order shuffled by the seed for each round (as Google Benchmark's random
+// interleaving does). A drift of the machine then spreads over all cases, and repetition r of
+// two cases ran in the same stretch of time: the reference speedup pairs them (runner.hpp).
 void shuffle_order(Plan& plan, const RunOptions& opt) {
+  std::vector<int> runnable;
   for (int ci = 0; ci < static_cast<int>(plan.cases.size()); ++ci) {
-    if (!plan.cases[static_cast<size_t>(ci)].skip_reason.empty()) continue;
-    for (int r = 0; r < opt.reps; ++r) plan.order.emplace_back(ci, r);
+    if (plan.cases[static_cast<size_t>(ci)].skip_reason.empty()) runnable.push_back(ci);
   }
   std::mt19937_64 rng(opt.seed);
-  std::shuffle(plan.order.begin(), plan.order.end(), rng);
+  for (int r = 0; r < opt.reps; ++r) {
+    std::shuffle(runnable.begin(), runnable.end(), rng);
+    for (int ci : runnable) plan.order.emplace_back(ci, r);
+  }
 }
 
 }  // namespace
@@ -173,6 +196,7 @@ Plan build_plan(const RunOptions& opt) {
     }
   }
   add_floors(false);
+  check_reference(opt);
   shuffle_order(plan, opt);
   return plan;
 }

@@ -29,7 +29,9 @@ struct PlannedCase {
 
 struct Plan {
   std::vector<PlannedCase> cases;
-  std::vector<std::pair<int, int>> order;  // (case index, repetition index), shuffled by seed
+  // (case index, repetition index) in rounds: round r holds repetition r of every case that
+  // runs, once, in an order shuffled by the seed for each round.
+  std::vector<std::pair<int, int>> order;
   std::vector<std::string> warnings;
 };
 

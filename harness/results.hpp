@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -27,6 +28,8 @@ struct CaseSpec {
   bool lossy = false;    // the backend may drop messages (udp): loss is counted, not an error
   bool in_process = false;  // both endpoints are threads of one process (a reference row)
   uint64_t rate = 0;        // paced: the offered rate, messages per second
+  // The workload's variant as it shows in the name ("rate:100000", "sample:0"; "" for none).
+  std::string variant{};
   // A floor whose round trip bounds every pingpong of the run (floor/cacheline): the table's
   // ×floor divides by it.
   bool bounds_round_trips = false;
@@ -67,6 +70,24 @@ struct Stat {
   [[nodiscard]] bool has_ci() const { return ci_level > 0; }
 };
 
+// A case against the run's reference backend (--reference), from the repetitions of the two
+// that ran in the same round (stats/speedup.hpp): above 1 the case was faster.
+struct Speedup {
+  std::string reference_case;  // the reference's case it was matched with ("" when none)
+  std::string basis;           // what was divided: "pipe's round trip / this case's"
+  // Why there is no number (no reference case, it failed or was skipped, no round in which
+  // both passed); empty when n > 0.
+  std::string missing;
+  int n = 0;          // pairs: rounds in which both cases passed and have the figure
+  int rounds = 0;     // repetitions this case ran (n < rounds: some were not paired)
+  double median = 0;  // median of the per-round ratios
+  // 95 % CI of that median (order statistics of the ratios); ci_level 0: none (n < 6).
+  double ci_low = 0, ci_high = 0, ci_level = 0;
+  std::vector<std::pair<int, double>> per_rep;  // (rep_index, ratio) of each pair
+  [[nodiscard]] bool measured() const { return n > 0; }
+  [[nodiscard]] bool has_ci() const { return ci_level > 0; }
+};
+
 enum class CaseStatus { kOk, kFailed, kSkipped };
 
 struct CaseResult {
@@ -89,6 +110,9 @@ struct CaseResult {
   // Paced: the lowest achieved rate of a passing repetition; below 95 % of the offered rate the
   // case is flagged (the sender could not keep the schedule: latencies include its backlog).
   double achieved_rate_min = 0;
+  // --reference: this case against the reference backend's case of the same workload, variant
+  // and size (empty for the reference's own cases, floors, and cases that measured nothing).
+  std::optional<Speedup> speedup;
   [[nodiscard]] bool rate_not_kept() const {
     return spec.rate != 0 && achieved_rate_min < 0.95 * static_cast<double>(spec.rate);
   }
@@ -101,6 +125,7 @@ struct RunResult {
   nlohmann::json context;  // Google Benchmark context + ipcperf's fields (environment.hpp)
   std::vector<std::string> warnings;
   std::vector<CaseResult> cases;  // in plan order
+  std::string reference;          // --reference: the backend every other one is compared with
   [[nodiscard]] bool all_ok() const {
     for (const auto& c : cases)
       if (c.status == CaseStatus::kFailed) return false;

@@ -168,6 +168,7 @@ void resolve_outputs(const RunArgs& a, RunOptions& o) {
   o.out_hgrm = a.hgrm;
   o.quiet = a.quiet;
   o.wide = a.wide;
+  o.reference = a.reference;
   check_output_path(o.out_json, "--out");
   check_output_path(o.out_csv, "--csv");
   check_writable_dir(o.out_hgrm, "--hgrm");

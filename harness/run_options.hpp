@@ -23,6 +23,7 @@ struct RunArgs {
   std::string out, csv, hgrm;
   bool quiet = false;
   bool wide = false;
+  std::string reference;
   // The backends' own options (registry.hpp: backend_options()) by flag, as given.
   std::map<std::string, std::string, std::less<>> backend_params;
   // The options given on the command line ("--sizes", ...): the others take the suite's value.

@@ -1,10 +1,13 @@
 #include "runner.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "floors/floor.hpp"
 #include "launcher.hpp"
 #include "registry.hpp"
+#include "stats/speedup.hpp"
 #include "stats/summary.hpp"
 #include "workloads/workload.hpp"
 
@@ -147,7 +150,65 @@ RunResult run_plan(const Plan& plan, const RunOptions& opt,
     ++done;
   }
   for (size_t i = 0; i < r.cases.size(); ++i) finish_case(r.cases[i], plan.cases[i], opt);
+  if (!opt.reference.empty()) add_speedups(r, opt.reference, opt.wait.has_value());
   return r;
+}
+
+namespace {
+
+bool passed_any(const CaseResult& c) {
+  return std::any_of(c.reps.begin(), c.reps.end(), [](const RepSample& s) { return s.ok; });
+}
+
+std::vector<RepValue> figures(const CaseResult& c, const SpeedupMetric& m) {
+  std::vector<RepValue> v;
+  for (const auto& rep : c.reps) {
+    if (rep.ok) v.push_back({rep.rep_index, m.value(rep)});
+  }
+  return v;
+}
+
+Speedup speedup_of(const CaseResult& c, const CaseResult* ref, const std::string& reference) {
+  const SpeedupMetric& m = workload_def(parse_workload(c.spec.kind)).speedup;
+  Speedup s;
+  s.rounds = static_cast<int>(c.reps.size());
+  if (ref == nullptr) {
+    s.missing =
+        fmt::format("{} has no case of the same workload, variant, size and wait", reference);
+    return s;
+  }
+  if (ref->status == CaseStatus::kSkipped) {
+    s.missing = fmt::format("the reference case {} was skipped", ref->spec.name);
+  } else if (!passed_any(*ref)) {
+    s.missing = fmt::format("the reference case {} failed", ref->spec.name);
+  } else {
+    s = paired_speedup(figures(c, m), figures(*ref, m), m.better);
+    s.rounds = static_cast<int>(c.reps.size());
+  }
+  s.reference_case = ref->spec.name;
+  s.basis = m.better == Better::kLower ? fmt::format("{}'s {} / this case's", reference, m.what)
+                                       : fmt::format("this case's {} / {}'s", m.what, reference);
+  return s;
+}
+
+}  // namespace
+
+void add_speedups(RunResult& r, const std::string& reference, bool match_wait) {
+  r.reference = reference;
+  auto same = [&](const CaseSpec& a, const CaseSpec& b) {
+    return a.kind == b.kind && a.variant == b.variant && a.size == b.size &&
+           (!match_wait || a.wait == b.wait);
+  };
+  for (auto& c : r.cases) {
+    c.speedup.reset();
+    if (c.spec.backend.empty() || c.spec.backend == reference) continue;
+    if (c.status == CaseStatus::kSkipped || !passed_any(c)) continue;  // its row says why
+    const CaseResult* ref = nullptr;
+    for (const auto& o : r.cases) {
+      if (o.spec.backend == reference && same(o.spec, c.spec)) ref = &o;
+    }
+    c.speedup = speedup_of(c, ref, reference);
+  }
 }
 
 }  // namespace ipcperf

@@ -29,7 +29,17 @@ struct Progress {
   const PlannedCase* current;
   int rep;
 };
+// With opt.reference, also sets the reference and every case's speedup (add_speedups).
 RunResult run_plan(const Plan& plan, const RunOptions& opt,
                    const std::function<void(const Progress&)>& progress);
+
+// --reference: gives every measured case of another backend its speedup over the reference
+// backend's case of the same workload, variant (rate, sampling) and size, and the same wait
+// when `match_wait` (the run's --wait set one for all; else each backend waits its default way),
+// from the repetitions paired by round (stats/speedup.hpp) of the workload's figure
+// (WorkloadDef::speedup). Where that case is missing, skipped or failed in every repetition,
+// the speedup says so instead of giving a number. The reference's own cases and the floors get
+// none.
+void add_speedups(RunResult& r, const std::string& reference, bool match_wait);
 
 }  // namespace ipcperf

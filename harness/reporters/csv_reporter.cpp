@@ -4,6 +4,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -58,10 +59,16 @@ std::string cell(const nlohmann::json& row, std::string_view column) {
 }  // namespace
 
 void write_csv(const RunResult& r, std::ostream& os) {
+  std::vector<std::string> columns(kColumns.begin(), kColumns.end());
+  // --reference: the speedup fields of the JSON, named after the reference as there.
+  if (!r.reference.empty()) {
+    for (const char* suffix : {"", "_ci_low", "_ci_high", "_n", "_note"})
+      columns.push_back(fmt::format("speedup_vs_{}{}", r.reference, suffix));
+  }
   std::string line;
-  for (auto column : kColumns) {
+  for (const auto& column : columns) {
     if (!line.empty()) line += ',';
-    line += column;
+    line += csv_field(column);
   }
   os << line << '\n';
 
@@ -69,9 +76,9 @@ void write_csv(const RunResult& r, std::ostream& os) {
   for (const auto& row : doc["benchmarks"]) {
     const bool error = row.value("error_occurred", false);
     line.clear();
-    for (size_t i = 0; i < kColumns.size(); ++i) {
+    for (size_t i = 0; i < columns.size(); ++i) {
       if (i > 0) line += ',';
-      if (!(error && is_measurement(kColumns[i]))) line += cell(row, kColumns[i]);
+      if (!(error && is_measurement(columns[i]))) line += cell(row, columns[i]);
     }
     os << line << '\n';
   }

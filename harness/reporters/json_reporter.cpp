@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "reporters/reporter.hpp"
+#include "stats/speedup.hpp"
 #include "stats/summary.hpp"
 
 namespace ipcperf {
@@ -207,7 +208,44 @@ void add_median_ci(Row& row, const CaseResult& c) {
   }
 }
 
-Row aggregate_row(const CaseResult& c, const Aggregate& agg, size_t ok_reps) {
+// --reference: the speedup over the reference's case (stats/speedup.hpp) as speedup_vs_<ref>,
+// with its 95 % CI where n allows one, or the note that says why there is no number or interval.
+void add_speedup(Row& row, const Speedup& s, const std::string& reference) {
+  const std::string key = "speedup_vs_" + reference;
+  if (!s.reference_case.empty()) row[key + "_case"] = s.reference_case;
+  if (!s.measured()) {
+    row[key + "_note"] = "no number: " + s.missing;
+    return;
+  }
+  row[key] = finite_or_zero(s.median);
+  if (s.has_ci()) {
+    row[key + "_ci_low"] = finite_or_zero(s.ci_low);
+    row[key + "_ci_high"] = finite_or_zero(s.ci_high);
+    row[key + "_ci_level"] = s.ci_level;
+  }
+  row[key + "_n"] = s.n;
+  row[key + "_basis"] = s.basis;
+  std::string note;
+  if (s.n < s.rounds) {
+    note = fmt::format("paired by rep_index: {} of {} rounds had both passing", s.n, s.rounds);
+  }
+  if (!s.has_ci()) {
+    note += fmt::format("{}no interval: n = {} < {}", note.empty() ? "" : "; ", s.n,
+                        kMinRepsForMedianCi);
+  }
+  if (!note.empty()) row[key + "_note"] = note;
+}
+
+// A repetition's own paired ratio, where it was paired.
+void add_rep_speedup(Row& row, const CaseResult& c, int rep_index, const std::string& reference) {
+  if (!c.speedup) return;
+  for (const auto& [index, ratio] : c.speedup->per_rep) {
+    if (index == rep_index) row["speedup_vs_" + reference] = finite_or_zero(ratio);
+  }
+}
+
+Row aggregate_row(const CaseResult& c, const Aggregate& agg, size_t ok_reps,
+                  const std::string& reference) {
   Row row = head(c, c.spec.name + "_" + agg.name, "aggregate");
   row["threads"] = 1;
   row["aggregate_name"] = agg.name;
@@ -236,6 +274,9 @@ Row aggregate_row(const CaseResult& c, const Aggregate& agg, size_t ok_reps) {
     row["refused_connections"] = c.refused;  // over the repetitions that passed
   }
   if (std::string_view(agg.name) == "median") add_median_ci(row, c);
+  if (std::string_view(agg.name) == "median" && c.speedup && !reference.empty()) {
+    add_speedup(row, *c.speedup, reference);
+  }
   if (std::string_view(agg.name) == "median" && c.latency.count() > 0) {
     add_latency_counters(row, c.latency);
     row["latency_sampling"] = c.sampling;
@@ -248,7 +289,7 @@ Row aggregate_row(const CaseResult& c, const Aggregate& agg, size_t ok_reps) {
   return row;
 }
 
-void add_case_rows(Row& rows, const CaseResult& c) {
+void add_case_rows(Row& rows, const CaseResult& c, const std::string& reference) {
   if (c.reps.empty()) {
     if (c.status == CaseStatus::kSkipped) rows.push_back(error_row(c, 0, "skipped: " + c.message));
     // A case that failed before its first repetition (e.g. prepare) must still show up.
@@ -258,6 +299,7 @@ void add_case_rows(Row& rows, const CaseResult& c) {
   for (const auto& rep : c.reps) {
     if (rep.ok) {
       rows.push_back(iteration_row(c, rep));
+      if (!reference.empty()) add_rep_speedup(rows.back(), c, rep.rep_index, reference);
     } else {
       rows.push_back(error_row(c, rep.rep_index, rep.error.empty() ? "failed" : rep.error));
     }
@@ -265,15 +307,19 @@ void add_case_rows(Row& rows, const CaseResult& c) {
   const auto ok_reps = static_cast<size_t>(
       std::count_if(c.reps.begin(), c.reps.end(), [](const RepSample& r) { return r.ok; }));
   if (ok_reps == 0) return;
-  for (const auto& agg : kAggregates) rows.push_back(aggregate_row(c, agg, ok_reps));
+  for (const auto& agg : kAggregates) rows.push_back(aggregate_row(c, agg, ok_reps, reference));
 }
 
 Row build(const RunResult& r) {
   Row out;
   out["context"] = r.context.is_object() ? Row(r.context) : Row::object();
   out["context"]["warnings"] = r.warnings;
+  if (!r.reference.empty()) {
+    out["context"]["reference"] = r.reference;
+    out["context"]["reference_method"] = kSpeedupMethod;
+  }
   Row rows = Row::array();
-  for (const auto& c : r.cases) add_case_rows(rows, c);
+  for (const auto& c : r.cases) add_case_rows(rows, c, r.reference);
   out["benchmarks"] = std::move(rows);
   return out;
 }

@@ -107,16 +107,19 @@ enum Column : size_t {
   kMaxLat,
   kCpu,
   kFloor,
+  kRef,
   kColumnCount
 };
 constexpr std::array<std::string_view, kColumnCount> kHeaders{
-    "benchmark", "median", "±CV", "95% CI",  "min",     "max",   "msg/s",
-    "bytes/s",   "p50",    "p99", "max lat", "CPU/msg", "×floor"};
+    "benchmark", "median", "±CV", "95% CI",  "min",     "max",    "msg/s",
+    "bytes/s",   "p50",    "p99", "max lat", "CPU/msg", "×floor", "×ref"};
 
 // The default table's columns (at most TableOptions::max_width wide), in the order they are
-// dropped when the rows' names leave too little room; --wide shows every column.
-constexpr std::array<Column, 7> kDefaultColumns{kName, kMedian, kCv, kMsgRate, kP99, kCpu, kFloor};
-constexpr std::array<Column, 5> kDropOrder{kCpu, kFloor, kP99, kCv, kMsgRate};
+// dropped when the rows' names leave too little room; --wide shows every column. ×ref is there
+// only in a run with --reference, which asked for it: it goes last.
+constexpr std::array<Column, 8> kDefaultColumns{kName, kMedian, kCv,    kMsgRate,
+                                                kP99,  kCpu,    kFloor, kRef};
+constexpr std::array<Column, 6> kDropOrder{kCpu, kFloor, kP99, kCv, kMsgRate, kRef};
 
 struct TableRow {
   std::array<std::string, kColumnCount> cells;
@@ -136,6 +139,8 @@ struct Notes {
   bool in_process = false, lossy = false, paced = false, rate_not_kept = false;
   bool refused = false;
   std::string sampling;
+  std::string reference;           // --reference: the ×ref column's backend
+  std::vector<std::string> bases;  // what the ×ref figures divide, once each
 };
 
 std::string percentile_cell(const Histogram& h, double p) {
@@ -183,6 +188,23 @@ void fill_cells(const CaseResult& c, const CaseResult* floor, TableRow& row) {
   row.noisy = c.unstable;
 }
 
+// ×ref: the reference's own rows say so, the others their speedup, or "—" without a number
+// (the line under the table says why).
+void fill_ref_cell(const CaseResult& c, TableRow& row, Notes& notes) {
+  if (notes.reference.empty()) return;
+  if (c.spec.backend == notes.reference) {
+    row.cells[kRef] = "ref";
+    return;
+  }
+  if (!c.speedup) return;
+  const Speedup& s = *c.speedup;
+  row.cells[kRef] = s.measured() ? three_digits(s.median) + "×" : std::string(kDash);
+  if (!s.basis.empty() &&
+      std::find(notes.bases.begin(), notes.bases.end(), s.basis) == notes.bases.end()) {
+    notes.bases.push_back(s.basis);
+  }
+}
+
 // What a measured row makes it necessary to explain under the table.
 void note_row(const CaseResult& c, const TableRow& row, Notes& notes) {
   const bool pingpong = c.spec.kind == "pingpong";
@@ -224,6 +246,7 @@ TableRow make_row(const CaseResult& c, const CaseResult* floor, Notes& notes) {
     return row;
   }
   fill_cells(c, floor, row);
+  fill_ref_cell(c, row, notes);
   if (c.spec.lossy) {
     row.cells[kName] += fmt::format(" {} lost", format_percent(c.loss_fraction()));
     notes.lossy = true;
@@ -285,6 +308,12 @@ void write_column_notes(const Notes& n, const Shown& shown, std::ostream& os) {
   }
   for (const Floor* f : n.floors) {
     os << fmt::format("  floor/{}: {}\n", f->info().name, f->info().summary);
+  }
+  if (shown[kRef] && !n.reference.empty()) {
+    os << fmt::format(
+        "  ×ref: speedup over {} (>1: faster), the median of the ratios of repetitions that ran "
+        "in the same round{}; its 95% CI is in the lines below\n",
+        n.reference, n.bases.empty() ? "" : fmt::format(" ({})", fmt::join(n.bases, "; ")));
   }
 }
 
@@ -354,9 +383,10 @@ void write_unstable_notes(const Notes& n, std::ostream& os) {
   }
 }
 
-void write_hidden_note(const Shown& shown, size_t max_width, std::ostream& os) {
+void write_hidden_note(const Shown& shown, bool reference, size_t max_width, std::ostream& os) {
   std::string hidden;
   for (size_t i = 0; i < kColumnCount; ++i) {
+    if (i == kRef && !reference) continue;  // no --reference: not a column of this run
     if (!shown[i]) hidden += fmt::format("{}{}", hidden.empty() ? "" : ", ", kHeaders[i]);
   }
   if (hidden.empty()) return;
@@ -390,13 +420,15 @@ size_t line_width(const Widths& width, const Shown& shown) {
 
 // --wide: every column. Else the default columns, dropping the least needed while the lines
 // would be wider than max_width (the names alone may still be wider: they are never cut).
-Shown choose_columns(const Widths& width, const TableOptions& opt) {
+Shown choose_columns(const Widths& width, const TableOptions& opt, bool reference) {
   Shown shown{};
   if (opt.wide) {
     shown.fill(true);
+    shown[kRef] = reference;
     return shown;
   }
   for (const Column c : kDefaultColumns) shown[c] = true;
+  shown[kRef] = reference;
   for (const Column c : kDropOrder) {
     if (line_width(width, shown) <= opt.max_width) break;
     shown[c] = false;
@@ -467,6 +499,75 @@ std::string format_line(const TableRow& row, const Widths& width, const Shown& s
   line.erase(line.find_last_not_of(' ') + 1);
   return line;
 }
+// "64 B", "4 KiB", "1 MiB": a message size in the summary lines.
+std::string size_text(size_t bytes) {
+  constexpr size_t kKiB = 1024, kMiB = kKiB * kKiB;
+  if (bytes >= kMiB && bytes % kMiB == 0) return fmt::format("{} MiB", bytes / kMiB);
+  if (bytes >= kKiB && bytes % kKiB == 0) return fmt::format("{} KiB", bytes / kKiB);
+  return fmt::format("{} B", bytes);
+}
+
+// What a case compares at: "pingpong/64 B", "paced/rate:100000/64 B".
+std::string compared_at(const CaseSpec& s) {
+  return fmt::format("{}{}/{}", s.kind, s.variant.empty() ? "" : "/" + s.variant,
+                     size_text(s.size));
+}
+
+// Who is compared: the case's name without its workload, variant and size ("shm-spsc",
+// "tcp/nodelay:0", "shm-spsc/wait:yield").
+std::string compared_subject(const CaseSpec& s) {
+  std::string name = s.name;
+  if (name.rfind(s.kind + "/", 0) == 0) name.erase(0, s.kind.size() + 1);
+  if (const size_t at = name.rfind("/size:"); at != std::string::npos) name.erase(at);
+  if (!s.variant.empty()) {
+    if (const size_t at = name.find("/" + s.variant); at != std::string::npos)
+      name.erase(at, s.variant.size() + 1);
+  }
+  return name;
+}
+
+// hyperfine's summary, one line per case compared, grouped by workload, variant and size:
+// "shm-spsc ran 212 × (198–227) faster than pipe at pingpong/64 B"; below 1, "slower" with the
+// inverse (and the inverted interval).
+std::string speedup_line(const CaseResult& c, const std::string& reference) {
+  const Speedup& s = *c.speedup;
+  const std::string subject = compared_subject(c.spec), at = compared_at(c.spec);
+  if (!s.measured()) {
+    return fmt::format("{}: no comparison with {} at {}: {}", subject, reference, at, s.missing);
+  }
+  const bool faster = s.median >= 1;
+  const double v = faster ? s.median : 1 / s.median;
+  std::string line = fmt::format("{} ran {} ×", subject, three_digits(v));
+  if (s.has_ci()) {
+    const double lo = faster ? s.ci_low : 1 / s.ci_high, hi = faster ? s.ci_high : 1 / s.ci_low;
+    line += fmt::format(" ({}–{})", three_digits(lo), three_digits(hi));
+  }
+  line += fmt::format(" {} than {} at {}", faster ? "faster" : "slower", reference, at);
+  if (!s.has_ci()) {
+    line += fmt::format(", no interval (n = {} < {})", s.n, kMinRepsForMedianCi);
+  } else if (s.ci_low <= 1 && s.ci_high >= 1) {
+    line += ", the interval includes 1";
+  }
+  if (s.n < s.rounds) line += fmt::format(", {} of {} rounds paired", s.n, s.rounds);
+  return line;
+}
+
+std::vector<std::string> speedup_lines(const RunResult& r) {
+  std::vector<std::pair<std::string, std::vector<std::string>>> groups;
+  if (r.reference.empty()) return {};
+  for (const auto& c : r.cases) {
+    if (!c.speedup) continue;
+    const std::string at = compared_at(c.spec);
+    auto it =
+        std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == at; });
+    if (it == groups.end()) it = groups.insert(groups.end(), {at, {}});
+    it->second.push_back(speedup_line(c, r.reference));
+  }
+  std::vector<std::string> lines;
+  for (auto& g : groups) lines.insert(lines.end(), g.second.begin(), g.second.end());
+  return lines;
+}
+
 }  // namespace
 
 std::string format_time_ns(double ns) { return scaled(ns, kTimeUnits, ""); }
@@ -486,12 +587,13 @@ void write_table(const RunResult& r, std::ostream& os, const TableOptions& opt) 
   const CaseResult* floor = bounding_floor(r);
   Notes notes;
   if (floor != nullptr) notes.floor_name = floor->spec.name;
+  notes.reference = r.reference;
   std::vector<TableRow> rows;
   rows.reserve(r.cases.size());
   for (const auto& c : r.cases) rows.push_back(make_row(c, floor, notes));
 
   const Widths width = column_widths(rows);
-  const Shown shown = choose_columns(width, opt);
+  const Shown shown = choose_columns(width, opt, !notes.reference.empty());
   std::string header;
   for (size_t i = 0; i < kColumnCount; ++i) {
     if (!shown[i]) continue;
@@ -507,16 +609,23 @@ void write_table(const RunResult& r, std::ostream& os, const TableOptions& opt) 
   write_column_notes(notes, shown, text);
   write_row_notes(notes, text);
   write_unstable_notes(notes, text);
+  const std::vector<std::string> summary = speedup_lines(r);
   if (opt.wide) {
     os << text.str();
+    for (const auto& line : summary) os << line << '\n';
     return;
   }
-  write_hidden_note(shown, opt.max_width, text);
+  write_hidden_note(shown, !notes.reference.empty(), opt.max_width, text);
   // Each note wrapped to the table's width, continued four columns in.
   std::istringstream lines(text.str());
   for (std::string line; std::getline(lines, line);) {
     const auto parts = wrap(line, opt.max_width - 4);
     os << "  " << parts[0] << '\n';
+    for (size_t i = 1; i < parts.size(); ++i) os << "    " << parts[i] << '\n';
+  }
+  for (const auto& line : summary) {
+    const auto parts = wrap(line, opt.max_width);
+    os << parts[0] << '\n';
     for (size_t i = 1; i < parts.size(); ++i) os << "    " << parts[i] << '\n';
   }
 }

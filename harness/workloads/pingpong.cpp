@@ -56,14 +56,16 @@ void finish(CaseResult& c, const RunOptions& opt) {
 }  // namespace
 
 const WorkloadDef& pingpong_def() {
-  static const WorkloadDef d{Workload::kPingpong,
-                             "pingpong",
-                             "round trip: A sends, B echoes (one-way is about half a round trip)",
-                             [](const RunOptions&) {},
-                             variants,
-                             metrics,
-                             round_trip_sampling,
-                             finish};
+  static const WorkloadDef d{
+      Workload::kPingpong,
+      "pingpong",
+      "round trip: A sends, B echoes (one-way is about half a round trip)",
+      [](const RunOptions&) {},
+      variants,
+      metrics,
+      round_trip_sampling,
+      finish,
+      {Better::kLower, [](const RepSample& s) { return s.real_ns; }, "round trip"}};
   return d;
 }
 

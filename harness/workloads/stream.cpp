@@ -36,10 +36,13 @@ const WorkloadDef& stream_def() {
       "stream",
       "throughput: A sends as fast as the channel accepts, B measures the rate",
       [](const RunOptions&) {},
-      [](const RunOptions& opt) { return std::vector<CaseVariant>{{0, opt.sample_every, ""}}; },
+      [](const RunOptions& opt) {
+        return std::vector<CaseVariant>{{0, opt.sample_every, ""}};
+      },
       metrics,
       [](uint32_t) { return std::string(); },
-      nullptr};
+      nullptr,
+      {Better::kHigher, [](const RepSample& s) { return s.items_per_second; }, "msg/s"}};
   return d;
 }
 

@@ -11,6 +11,7 @@
 
 #include "cli.hpp"
 #include "results.hpp"
+#include "stats/speedup.hpp"
 
 namespace ipcperf {
 
@@ -20,6 +21,15 @@ struct CaseVariant {
   uint64_t rate = 0;
   uint32_t sample_every = 64;
   std::string name_part;
+};
+
+// What the reference speedup (--reference) compares of this workload: one figure per
+// repetition (not finite: the repetition has none), which way is better, and its name in a
+// sentence ("round trip": "pipe's round trip / this case's").
+struct SpeedupMetric {
+  Better better;
+  double (*value)(const RepSample& s);
+  std::string_view what;
 };
 
 struct WorkloadDef {
@@ -38,6 +48,7 @@ struct WorkloadDef {
   std::string (*sampling)(uint32_t sample_every);
   // After all repetitions (may be null): what the case's rows say beyond the statistics.
   void (*finish)(CaseResult& c, const RunOptions& opt);
+  SpeedupMetric speedup;
 };
 
 // The registered workloads, in the order of --help and the docs.

@@ -363,6 +363,11 @@ TEST_F(Cli, BadInputExitsTwoWithAClearMessage) {
       {{"frobnicate"}, "frobnicate"},
       {{"run", "--hgrm", "/proc/version"}, "/proc/version"},
       {{"env", "--cpus", "0,4000"}, "4000"},
+      {{"run", "--backends", "shm-spsc,pipe", "--reference", "carrier-pigeon", "--out",
+        path("ref.json")},
+       "--reference: unknown backend 'carrier-pigeon'"},
+      {{"run", "--backends", "shm-spsc", "--reference", "pipe", "--csv", path("ref.csv")},
+       "--reference: 'pipe' is not one of this run's backends"},
   };
   for (const auto& c : cases) {
     Proc p(c.args);
@@ -376,6 +381,8 @@ TEST_F(Cli, BadInputExitsTwoWithAClearMessage) {
     EXPECT_TRUE(leftovers(pid).empty()) << all;
   }
   EXPECT_FALSE(fs::exists("/nonexistent-dir/x.json"));
+  EXPECT_FALSE(fs::exists(path("ref.json")));
+  EXPECT_FALSE(fs::exists(path("ref.csv")));
 }
 
 TEST_F(Cli, HelpAndVersionAndList) {

@@ -90,6 +90,31 @@ TEST(Plan, NamesRowsAndInterleavesRepetitions) {
   EXPECT_NE(build_plan(o).order, p.order);
 }
 
+TEST(Plan, RepetitionsRunInRoundsOfEveryCase) {
+  const Plan p = build_plan(small_options());
+  std::vector<int> runnable;
+  for (int i = 0; i < static_cast<int>(p.cases.size()); ++i) {
+    if (p.cases[static_cast<size_t>(i)].skip_reason.empty()) runnable.push_back(i);
+  }
+  ASSERT_EQ(p.order.size(), runnable.size() * 3);
+  // Round r is one block holding repetition r of every case once, so repetition r of two cases
+  // ran in the same stretch of time (what the reference speedup pairs).
+  std::vector<std::vector<int>> rounds(3);
+  for (size_t k = 0; k < p.order.size(); ++k) {
+    const auto [ci, rep] = p.order[k];
+    EXPECT_EQ(static_cast<size_t>(rep), k / runnable.size()) << "position " << k;
+    rounds[static_cast<size_t>(rep)].push_back(ci);
+  }
+  for (auto& round : rounds) {
+    std::vector<int> first = round;
+    std::sort(round.begin(), round.end());
+    EXPECT_EQ(round, runnable);
+    round = first;
+  }
+  // Each round is shuffled on its own.
+  EXPECT_TRUE(rounds[0] != rounds[1] || rounds[1] != rounds[2]);
+}
+
 TEST(Plan, BadInputIsRefusedWithTheValue) {
   auto o = small_options();
   o.backends = {"carrier-pigeon"};
@@ -108,6 +133,20 @@ TEST(Plan, BadInputIsRefusedWithTheValue) {
   o = small_options();
   o.wait = Wait::kYield;  // pipe cannot yield
   EXPECT_NE(usage_error([&] { build_plan(o); }).find("pipe"), std::string::npos);
+}
+
+TEST(Plan, TheReferenceMustBeABackendOfTheRun) {
+  auto o = small_options();
+  o.reference = "carrier-pigeon";
+  std::string e = usage_error([&] { build_plan(o); });
+  EXPECT_NE(e.find("--reference: unknown backend 'carrier-pigeon'"), std::string::npos) << e;
+  o.reference = "tcp";  // registered, but not among --backends shm-spsc,pipe
+  e = usage_error([&] { build_plan(o); });
+  EXPECT_NE(e.find("--reference: 'tcp' is not one of this run's backends (shm-spsc,pipe)"),
+            std::string::npos)
+      << e;
+  o.reference = "pipe";
+  EXPECT_NO_THROW(build_plan(o));
 }
 
 TEST(Plan, TooLargeSizeIsSkippedWhenTheBackendWasNotNamed) {

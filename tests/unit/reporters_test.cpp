@@ -868,6 +868,166 @@ TEST(TableDefault, FloorsAreFoundByWhatTheyBoundNotByName) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// --reference: the speedup fields, the ×ref column and the summary lines. The speedups are set
+// as add_speedups would (speedup_test.cpp tests how they are computed): reporters only format.
+
+CaseResult reference_case(const std::string& kind, const std::string& backend, size_t size,
+                          int index, int reps = 6) {
+  CaseResult c;
+  c.spec = {fmt::format("{}/{}/size:{}", kind, backend, size),
+            kind,
+            backend,
+            "kernel",
+            size,
+            "block",
+            0,
+            index};
+  for (int i = 0; i < reps; ++i) c.reps.push_back(ok_rep(i, 1000.0 + i));
+  summarize(c);
+  return c;
+}
+
+Speedup speedup_of(double median, double lo, double hi, int n, int rounds = 6) {
+  Speedup s;
+  s.reference_case = "its pipe case";
+  s.basis = "pipe's round trip / this case's";
+  s.n = n;
+  s.rounds = rounds;
+  s.median = median;
+  if (n >= kMinRepsForMedianCi) {
+    s.ci_low = lo;
+    s.ci_high = hi;
+    s.ci_level = 0.96875;
+  }
+  for (int i = 0; i < n; ++i) s.per_rep.emplace_back(i, median + i);
+  return s;
+}
+
+RunResult reference_run() {
+  RunResult r;
+  r.reference = "pipe";
+  r.cases.push_back(reference_case("pingpong", "pipe", 64, 0));
+  r.cases.push_back(reference_case("pingpong", "shm-spsc", 64, 1));
+  r.cases.back().speedup = speedup_of(212, 198, 227, 6);
+  r.cases.push_back(reference_case("stream", "uds-stream", 4096, 2));
+  r.cases.back().speedup = speedup_of(0.8, 0.7, 0.9, 6);
+  r.cases.push_back(reference_case("pingpong", "tcp", 64, 3, 3));
+  r.cases.back().speedup = speedup_of(2, 0, 0, 3, 3);
+  r.cases.push_back(reference_case("pingpong", "fifo", 4096, 4));
+  Speedup none;
+  none.rounds = 6;
+  none.reference_case = "pingpong/pipe/size:4096";
+  none.missing = "the reference case pingpong/pipe/size:4096 failed";
+  r.cases.back().speedup = none;
+  r.cases.push_back(reference_case("stream", "uds-dgram", 4096, 5));
+  r.cases.back().speedup = speedup_of(1.05, 0.95, 1.2, 6);
+  return r;
+}
+
+TEST(ReferenceSpeedup, JsonMedianAndIterationRowsAndContext) {
+  const json doc = to_json(reference_run());
+  EXPECT_EQ(doc["context"]["reference"], "pipe");
+  EXPECT_NE(doc["context"]["reference_method"].get<std::string>().find("paired"),
+            std::string::npos);
+  const json median = rows_named(doc, "pingpong/shm-spsc/size:64_median").at(0);
+  EXPECT_DOUBLE_EQ(median["speedup_vs_pipe"].get<double>(), 212);
+  EXPECT_DOUBLE_EQ(median["speedup_vs_pipe_ci_low"].get<double>(), 198);
+  EXPECT_DOUBLE_EQ(median["speedup_vs_pipe_ci_high"].get<double>(), 227);
+  EXPECT_EQ(median["speedup_vs_pipe_n"], 6);
+  EXPECT_FALSE(median.contains("speedup_vs_pipe_note")) << median;
+  // Each repetition row carries its own round's ratio.
+  const auto iterations = rows_named(doc, "pingpong/shm-spsc/size:64");
+  ASSERT_EQ(iterations.size(), 6U);
+  EXPECT_DOUBLE_EQ(iterations[2]["speedup_vs_pipe"].get<double>(), 214);
+  // The reference's own rows have no speedup; nor do the other aggregates.
+  for (const auto& row : doc["benchmarks"]) {
+    const std::string name = row["name"];
+    if (name.rfind("pingpong/pipe/", 0) == 0 || name.find("_mean") != std::string::npos) {
+      EXPECT_FALSE(row.contains("speedup_vs_pipe")) << row;
+    }
+  }
+  const json few = rows_named(doc, "pingpong/tcp/size:64_median").at(0);
+  EXPECT_DOUBLE_EQ(few["speedup_vs_pipe"].get<double>(), 2);
+  EXPECT_FALSE(few.contains("speedup_vs_pipe_ci_low"));
+  EXPECT_EQ(few["speedup_vs_pipe_note"], "no interval: n = 3 < 6");
+  const json failed = rows_named(doc, "pingpong/fifo/size:4096_median").at(0);
+  EXPECT_FALSE(failed.contains("speedup_vs_pipe"));
+  EXPECT_EQ(failed["speedup_vs_pipe_note"],
+            "no number: the reference case pingpong/pipe/size:4096 failed");
+  // Without --reference nothing of it.
+  const json plain = to_json(make_run());
+  EXPECT_FALSE(plain["context"].contains("reference"));
+}
+
+TEST(ReferenceSpeedup, CsvHasItsColumns) {
+  const std::string text = csv_of(reference_run());
+  const std::string header = text.substr(0, text.find('\n'));
+  EXPECT_NE(header.find(",advice,speedup_vs_pipe,speedup_vs_pipe_ci_low,speedup_vs_pipe_ci_high,"
+                        "speedup_vs_pipe_n,speedup_vs_pipe_note"),
+            std::string::npos)
+      << header;
+  const auto lines = lines_of(text);
+  const auto row = std::find_if(lines.begin(), lines.end(), [](const std::string& l) {
+    return l.rfind("pingpong/shm-spsc/size:64_median,", 0) == 0;
+  });
+  ASSERT_NE(row, lines.end());
+  EXPECT_NE(row->find(",212,198,227,6,"), std::string::npos) << *row;
+  EXPECT_EQ(csv_of(make_run()).find("speedup_vs"), std::string::npos);
+}
+
+TEST(ReferenceSpeedup, TableColumnAndSummaryLines) {
+  const std::string text = table_of(reference_run(), false, false);
+  for (const auto& line : lines_of(text)) EXPECT_LE(display_width(line), 100U) << line;
+  const auto lines = table_lines(text);
+  ASSERT_GE(lines.size(), 8U) << text;
+  EXPECT_EQ(headers_of(lines[0]).back(), "×ref") << text;
+  auto row_of = [&](const std::string& name) {
+    for (const auto& line : lines) {
+      if (line.rfind(name + " ", 0) == 0) return line;
+    }
+    ADD_FAILURE() << name << " not in " << text;
+    return std::string();
+  };
+  EXPECT_EQ(end_column(row_of("pingpong/shm-spsc/size:64"), "212×"), end_column(lines[0], "×ref"));
+  EXPECT_EQ(end_column(row_of("pingpong/pipe/size:64"), "ref"), end_column(lines[0], "×ref"));
+  EXPECT_EQ(end_column(row_of("pingpong/fifo/size:4096"), "—"), end_column(lines[0], "×ref"));
+  // One line per case compared, grouped by workload and size, hyperfine's way.
+  const auto all = lines_of(text);
+  const auto at = std::find(all.begin(), all.end(),
+                            "shm-spsc ran 212 × (198–227) faster than pipe at pingpong/64 B");
+  ASSERT_NE(at, all.end()) << text;
+  ASSERT_NE(at + 1, all.end());
+  EXPECT_EQ(*(at + 1), "tcp ran 2.00 × faster than pipe at pingpong/64 B, no interval (n = 3 < 6)");
+  // Below 1: slower, by the inverse, with the inverted interval (1/0.9 .. 1/0.7).
+  EXPECT_NE(text.find("\nuds-stream ran 1.25 × (1.11–1.43) slower than pipe at stream/4 KiB\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("\nuds-dgram ran 1.05 × (0.950–1.20) faster than pipe at stream/4 KiB, the "
+                      "interval includes 1\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("\nfifo: no comparison with pipe at pingpong/4 KiB: the reference case "
+                      "pingpong/pipe/size:4096 failed\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(unwrapped(text).find("×ref: speedup over pipe (>1: faster)"), std::string::npos)
+      << text;
+  // --wide shows it too; a run without --reference has no such column.
+  EXPECT_NE(lines_of(table_of(reference_run(), false, true))[0].find("×ref"), std::string::npos);
+  EXPECT_EQ(table_of(make_run(), false, true).find("×ref"), std::string::npos);
+  EXPECT_EQ(table_of(make_run(), false, false).find("×ref"), std::string::npos);
+}
+
+TEST(ReferenceSpeedup, PartlyPairedRoundsAreCounted) {
+  RunResult r = reference_run();
+  r.cases[1].speedup = speedup_of(212, 198, 227, 6, 7);
+  EXPECT_NE(table_of(r).find("faster than pipe at pingpong/64 B, 6 of 7 rounds paired"),
+            std::string::npos);
+  const json median = rows_named(to_json(r), "pingpong/shm-spsc/size:64_median").at(0);
+  EXPECT_EQ(median["speedup_vs_pipe_note"], "paired by rep_index: 6 of 7 rounds had both passing");
+}
+
+// ---------------------------------------------------------------------------------------------
 // Google Benchmark's compare.py must accept two of our files.
 
 constexpr const char* kPython = "/usr/bin/python3";
